@@ -1,0 +1,58 @@
+// `kts <command>`: the one command-line entry point. Each command lives in its own module
+// and is loaded only when run, so `kts --help` and small commands start fast.
+
+/** A CLI command: parses its own arguments and resolves to a process exit code. */
+export type Command = (args: string[]) => Promise<number>;
+
+interface CommandEntry {
+  summary: string;
+  load?: () => Promise<Command>;
+}
+
+const commands: Record<string, CommandEntry> = {
+  server: { summary: 'run a whole cluster (API server, controllers, scheduler, node) in one process' },
+  agent: { summary: 'join this machine to a cluster as a node' },
+  apiserver: { summary: 'run the Kubernetes API server' },
+  'controller-manager': { summary: 'run the controllers' },
+  scheduler: { summary: 'run the scheduler' },
+  kubelet: { summary: 'run the node agent' },
+  proxy: { summary: 'run the service proxy' },
+  'hollow-nodes': { summary: 'register simulated nodes for scale tests' },
+  image: { summary: 'manage node images (`kts image import FILE.tar`)' },
+  kubectl: { summary: 'run kubectl against this cluster' },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: kts <command> [flags]\n\nCommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands[name];
+  if (entry === undefined) {
+    process.stderr.write(`kts: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (entry.load === undefined) {
+    process.stderr.write(`kts: "${name}" is not available yet in this build of kts\n`);
+    return 3;
+  }
+  const run = await entry.load();
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kts: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
