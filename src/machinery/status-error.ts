@@ -154,6 +154,8 @@ export interface FieldError {
   field: string;
   /** The offending value, rendered into the message where upstream does. */
   badValue?: unknown;
+  /** The value already rendered as upstream prints it (e.g. an IntOrString `25%` bare); wins over badValue. */
+  renderedValue?: string;
   detail?: string;
 }
 
@@ -167,9 +169,8 @@ export function fieldErrorMessage(e: FieldError): string {
     'FieldValueTooLong',
     'InternalError',
   ];
-  if ('badValue' in e && !valueless.includes(e.type)) {
-    value = renderBadValue(e.badValue);
-  }
+  if (e.renderedValue !== undefined && !valueless.includes(e.type)) value = e.renderedValue;
+  else if ('badValue' in e && !valueless.includes(e.type)) value = renderBadValue(e.badValue);
   let s = `${e.field}: ${what}`;
   if (value !== '') s += `: ${value}`;
   if (e.detail !== undefined && e.detail !== '') s += `: ${e.detail}`;
@@ -203,12 +204,21 @@ function fieldErrorTypeText(t: CauseType): string {
   }
 }
 
-// upstream prints strings quoted (%q), numbers and booleans bare, and other values with %#v;
-// JSON is the closest portable rendering for composite values.
+// upstream prints strings quoted (%q), numbers and booleans bare, and other values with
+// %#v: a string map as `map[string]string{"k":"v"}` (keys sorted), a string slice as
+// `[]string{"a"}`; JSON is the closest portable rendering for other composite values.
 function renderBadValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.every(([, x]) => typeof x === 'string')) {
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `map[string]string{${entries.map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(', ')}}`;
+    }
+  }
   return JSON.stringify(v);
 }
 
