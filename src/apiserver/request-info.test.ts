@@ -44,6 +44,11 @@ describe('parseRequestInfo', () => {
     ['HEAD', '/api/v1/namespaces/other/pods/foo', r('get', '', 'v1', 'other', 'pods', '', 'foo')],
     ['GET', '/api/v1/pods', r('list', '', 'v1', '', 'pods', '', '')],
     ['GET', '/api/v1/pods?watch=true', r('watch', '', 'v1', '', 'pods', '', '')],
+    // Booleans as upstream's parameter codec reads them (the Python client sends `True`).
+    ['GET', '/api/v1/pods?watch=True', r('watch', '', 'v1', '', 'pods', '', '')],
+    ['GET', '/api/v1/pods?watch=', r('watch', '', 'v1', '', 'pods', '', '')],
+    ['GET', '/api/v1/pods?watch=FALSE', r('list', '', 'v1', '', 'pods', '', '')],
+    ['GET', '/api/v1/pods?watch=0', r('list', '', 'v1', '', 'pods', '', '')],
     ['GET', '/api/v1/watch/pods', r('watch', '', 'v1', '', 'pods', '', '')],
     ['GET', '/api/v1/watch/namespaces/other/pods', r('watch', '', 'v1', 'other', 'pods', '', '')],
     [

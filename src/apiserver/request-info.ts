@@ -2,6 +2,7 @@
 // authorization, admission, audit and routing all key off this one structure, so the rules
 // here must match upstream exactly (e.g. namespace `status`/`finalize` subresources, the
 // deprecated `/watch/` path prefix, `metadata.name` field selectors narrowing list/watch).
+import { queryBool } from './registry/list-options.js';
 
 /** What a request addresses. */
 export interface RequestInfo {
@@ -58,7 +59,7 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
   parts = parts.slice(1);
 
   const watchParam = url.searchParams.get('watch');
-  const isWatchParam = watchParam === 'true' || watchParam === '1';
+  const isWatchParam = queryBool(watchParam);
   let verbFromPath = '';
   if (parts[0] === 'watch') {
     verbFromPath = 'watch';

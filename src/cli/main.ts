@@ -10,16 +10,25 @@ interface CommandEntry {
 }
 
 const commands: Record<string, CommandEntry> = {
-  server: { summary: 'run a whole cluster (API server, controllers, scheduler, node) in one process' },
+  server: {
+    summary: 'run a whole cluster (API server, controllers, scheduler, node) in one process',
+    load: async () => (await import('./server.js')).server,
+  },
   agent: { summary: 'join this machine to a cluster as a node' },
-  apiserver: { summary: 'run the Kubernetes API server' },
+  apiserver: {
+    summary: 'run the Kubernetes API server',
+    load: async () => (await import('./apiserver.js')).apiserver,
+  },
   'controller-manager': { summary: 'run the controllers' },
   scheduler: { summary: 'run the scheduler' },
   kubelet: { summary: 'run the node agent' },
   proxy: { summary: 'run the service proxy' },
   'hollow-nodes': { summary: 'register simulated nodes for scale tests' },
   image: { summary: 'manage node images (`kts image import FILE.tar`)' },
-  kubectl: { summary: 'run kubectl against this cluster' },
+  kubectl: {
+    summary: 'run kubectl against this cluster',
+    load: async () => (await import('./kubectl.js')).kubectl,
+  },
 };
 
 function usage(): string {
@@ -49,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // Commands return once their work (or orderly shutdown) is done; leftover handles such
+    // as keep-alive sockets of clients must not keep the process around.
+    process.exit(code);
   },
   (err: unknown) => {
     process.stderr.write(`kts: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

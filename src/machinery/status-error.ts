@@ -77,6 +77,20 @@ export interface GroupResource {
   resource: string;
 }
 
+// Upstream marks every StatusDetails field omitempty, so a core-group error carries no
+// `group` at all; clients that compare the Status body (client libraries, tests) see `""`
+// as a difference.
+function omitEmptyDetails(d: StatusDetails): StatusDetails {
+  return {
+    ...(d.name ? { name: d.name } : {}),
+    ...(d.group ? { group: d.group } : {}),
+    ...(d.kind ? { kind: d.kind } : {}),
+    ...(d.uid ? { uid: d.uid } : {}),
+    ...(d.causes && d.causes.length > 0 ? { causes: d.causes } : {}),
+    ...(d.retryAfterSeconds ? { retryAfterSeconds: d.retryAfterSeconds } : {}),
+  };
+}
+
 /** A Kubernetes API error carrying the metav1.Status that is sent to clients. */
 export class StatusError extends Error {
   readonly status: Status;
@@ -93,7 +107,7 @@ export class StatusError extends Error {
       status: 'Failure',
       ...(status.message !== undefined ? { message: status.message } : {}),
       ...(status.reason !== undefined ? { reason: status.reason } : {}),
-      ...(status.details !== undefined ? { details: status.details } : {}),
+      ...(status.details !== undefined ? { details: omitEmptyDetails(status.details) } : {}),
       code: status.code,
     };
   }
@@ -211,7 +225,8 @@ function renderBadValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v === null || v === undefined) return 'null';
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+    return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
   if (typeof v === 'object' && !Array.isArray(v)) {
     const entries = Object.entries(v as Record<string, unknown>);
     if (entries.every(([, x]) => typeof x === 'string')) {

@@ -2,7 +2,20 @@
 // that fails (to report the error as Go's encoding/json words it, with a position) and when
 // the caller needs duplicate keys (strict field validation reports `duplicate field "x"`).
 // Both enforce upstream's nesting limit of 10,000 and reject invalid UTF-8 in byte input.
-import { badRequest, type StatusError } from '../../machinery/status-error.js';
+import { badRequest, StatusError } from '../../machinery/status-error.js';
+
+/**
+ * A JSON syntax error: a 400 whose `goMessage` is the bare text Go's encoding/json gives
+ * (`unexpected end of JSON input`), which the API server embeds in upstream's decode errors.
+ */
+export class JSONSyntaxError extends StatusError {
+  constructor(
+    message: string,
+    readonly goMessage: string,
+  ) {
+    super({ reason: 'BadRequest', code: 400, message });
+  }
+}
 
 /** Upstream's encoding/json maxNestingDepth. */
 export const MAX_JSON_DEPTH = 10000;
@@ -50,7 +63,8 @@ export function parseJSONValue(input: Uint8Array | string): unknown {
     } catch (scanError) {
       if (!(scanError instanceof RangeError)) throw scanError;
     }
-    throw badRequest(`error decoding JSON: ${e instanceof Error ? e.message : String(e)}`);
+    const why = e instanceof Error ? e.message : String(e);
+    throw new JSONSyntaxError(`error decoding JSON: ${why}`, why);
   }
   // A document shorter than the limit cannot nest deeper than it.
   if (text.length > MAX_JSON_DEPTH) checkDepth(text);
@@ -127,8 +141,11 @@ function lineCol(text: string, offset: number): string {
   return `line ${line}, column ${offset - lineStart + 1}`;
 }
 
-function syntaxError(text: string, offset: number, goMessage: string): StatusError {
-  return badRequest(`error decoding JSON at ${lineCol(text, offset)} (offset ${offset}): ${goMessage}`);
+function syntaxError(text: string, offset: number, goMessage: string): JSONSyntaxError {
+  return new JSONSyntaxError(
+    `error decoding JSON at ${lineCol(text, offset)} (offset ${offset}): ${goMessage}`,
+    goMessage,
+  );
 }
 
 // Go's quoteChar: the offending character in single quotes, escaped like strconv.Quote.

@@ -61,11 +61,6 @@ const POINTER_FIELDS = new Set([
   'stabilizationWindowSeconds',
   'selectPolicy',
   'tolerationSeconds',
-  'hostPID',
-  'hostIPC',
-  'hostNetwork',
-  'readOnly',
-  'value',
 ]);
 
 function isZero(v: unknown): boolean {

@@ -22,6 +22,11 @@ export interface SchemaValidateOptions {
   duplicates?: string[];
   /** Resolves refs; defaults to the generated schema table. */
   lookup?: DefinitionLookup;
+  /**
+   * Removes unknown fields from `obj` in place, as decoding into Go structs drops them:
+   * a write accepted under Warn or Ignore must not persist them.
+   */
+  prune?: boolean;
 }
 
 /** What a successful structural validation returns. */
@@ -42,9 +47,17 @@ interface WalkState {
   structs: string[];
   unknown: string[];
   decodeError: string | undefined;
+  prune: boolean;
 }
 
-const state: WalkState = { segs: [], segKinds: [], structs: [], unknown: [], decodeError: undefined };
+const state: WalkState = {
+  segs: [],
+  segKinds: [],
+  structs: [],
+  unknown: [],
+  decodeError: undefined,
+  prune: false,
+};
 const compilers = new WeakMap<DefinitionLookup, SchemaCompiler>();
 
 function compilerFor(lookup: DefinitionLookup): SchemaCompiler {
@@ -70,6 +83,7 @@ export function validateSchema(
   const st = state;
   st.unknown = [];
   st.decodeError = undefined;
+  st.prune = opts.prune === true;
   walk(obj, root, st, 0);
   if (st.decodeError !== undefined) throw decodeFailure(obj, definition, st.decodeError);
   const dups = opts.duplicates;
@@ -225,7 +239,10 @@ function walkStruct(v: unknown, node: CompiledNode, st: WalkState, depth: number
   for (const key in rec) {
     const child = props.get(key);
     if (child === undefined) {
-      if (!node.openStruct) st.unknown.push(pathString(st, depth, key));
+      if (!node.openStruct) {
+        st.unknown.push(pathString(st, depth, key));
+        if (st.prune) delete rec[key];
+      }
       continue;
     }
     st.segs[depth] = key;

@@ -1,0 +1,61 @@
+// Request authentication: x509 client certificates (verified by TLS against the cluster CA:
+// CN is the user, O the groups), bearer service-account tokens, and anonymous. Every
+// authenticated user also gets `system:authenticated`, as upstream adds it.
+import type { TLSSocket } from 'node:tls';
+import { unauthorized } from '../../machinery/status-error.js';
+import type { UserInfo } from '../endpoints/scope.js';
+import type { TokenIssuer } from './service-account-token.js';
+
+/** The anonymous user. */
+export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** What authentication can look at. */
+export interface AuthnInput {
+  socket: TLSSocket | undefined;
+  authorization: string | undefined;
+}
+
+/** Resolves the user of a request; throws 401 for bad credentials. */
+export class Authenticator {
+  constructor(private readonly tokens: TokenIssuer) {}
+
+  authenticate(input: AuthnInput, now: Date): UserInfo {
+    const auth = input.authorization;
+    if (auth !== undefined && auth !== '') {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+      if (!m) throw unauthorized();
+      const v = this.tokens.verify(m[1]!, now);
+      if ('error' in v) throw unauthorized();
+      const k = v.claims['kubernetes.io'];
+      const extra: Record<string, string[]> = {
+        'authentication.kubernetes.io/credential-id': [`JTI=${v.claims.jti}`],
+      };
+      if (k.pod) {
+        extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+        extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+      }
+      if (k.node) {
+        extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+        extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+      }
+      return {
+        username: v.claims.sub,
+        uid: k.serviceaccount.uid,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'],
+        extra,
+      };
+    }
+    const sock = input.socket;
+    if (sock?.authorized) {
+      const cert = sock.getPeerCertificate();
+      const subj = cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined;
+      const cn = subj?.CN;
+      if (typeof cn === 'string' && cn !== '') {
+        const o = subj?.O;
+        const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+        return { username: cn, groups: [...groups, 'system:authenticated'] };
+      }
+    }
+    return ANONYMOUS;
+  }
+}

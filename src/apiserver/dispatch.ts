@@ -1,0 +1,140 @@
+// Routes a resource request to its verb handler: checks that the resource and subresource
+// are served and allow the verb (404/405 as upstream), applies the NamespaceLifecycle rules,
+// then calls the read, write, patch, watch or subresource handler.
+import { subresourceOf } from '../api/registry.js';
+import { forbidden, StatusError, serviceUnavailable } from '../machinery/status-error.js';
+import { SYSTEM_NAMESPACES } from './bootstrap.js';
+import { handleGet, handleList } from './endpoints/read.js';
+import { handleComponentStatuses, handleReview } from './endpoints/reviews.js';
+import type { Scope } from './endpoints/scope.js';
+import {
+  handleApproval,
+  handleBinding,
+  handleEphemeralContainers,
+  handleEviction,
+  handleFinalize,
+  handleScale,
+  handleTokenRequest,
+} from './endpoints/subresources.js';
+import { handlePatch } from './endpoints/patch.js';
+import { handleCreate, handleDelete, handleDeleteCollection, handleUpdate } from './endpoints/write.js';
+import { notFoundStatus } from './non-resource.js';
+import type { KObject } from './registry/object.js';
+import type { ServerContext } from './server.js';
+import { servedResource } from './served.js';
+import { isVirtual } from './stores.js';
+
+/** A resource request before its Store is known. */
+export type ResourceRequest = Omit<Scope, 'resource' | 'store'>;
+
+function methodNotAllowed(): StatusError {
+  return new StatusError({
+    reason: 'MethodNotAllowed',
+    code: 405,
+    message: 'the server does not allow this method on the requested resource',
+    details: {},
+  });
+}
+
+const CONNECT = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+/** Serves one resource request. */
+export async function handleResource(ctx: ServerContext, rr: ResourceRequest): Promise<void> {
+  const { info } = rr;
+  const resource = servedResource(info.apiGroup, info.apiVersion, info.resource);
+  if (!resource) throw notFoundStatus();
+  // A cluster-scoped resource addressed under a namespace does not exist.
+  if (!resource.namespaced && info.namespace !== '' && !(info.resource === 'namespaces'))
+    throw notFoundStatus();
+  const verb = info.verb;
+  const sub = info.subresource;
+  if (sub !== '') {
+    const sr = subresourceOf(resource, sub);
+    if (!sr) throw notFoundStatus();
+    if (CONNECT.has(sub)) {
+      throw serviceUnavailable(
+        `the ${sub} subresource needs a kubelet, and no kubelet serves ${info.namespace}/${info.name}`,
+      );
+    }
+    if (!sr.verbs.includes(verb)) throw methodNotAllowed();
+  } else if (!resource.verbs.includes(verb)) {
+    throw methodNotAllowed();
+  }
+
+  if (isVirtual(resource)) {
+    const s = { ...rr, resource, store: ctx.stores.byName('', 'namespaces') };
+    if (resource.plural === 'componentstatuses') return handleComponentStatuses(s);
+    if (resource.plural === 'bindings') return handleBinding(s, ctx.stores.byName('', 'pods'));
+    return handleReview(s, ctx.authorizer, ctx.tokens);
+  }
+  const store = ctx.stores.get(resource);
+  const s: Scope = { ...rr, resource, store };
+  const admit = (sc: Scope, obj: KObject) => admitNamespace(ctx, sc, obj);
+
+  switch (sub) {
+    case '':
+    case 'status':
+      switch (verb) {
+        case 'get':
+          return handleGet(s);
+        case 'list':
+        case 'watch':
+          return handleList(s);
+        case 'create':
+          return handleCreate(s, admit);
+        case 'update':
+          return handleUpdate(s);
+        case 'patch':
+          return handlePatch(s);
+        case 'delete':
+          return handleDelete(s, (sc) => admitDelete(sc));
+        case 'deletecollection':
+          return handleDeleteCollection(s);
+      }
+      throw methodNotAllowed();
+    case 'scale':
+      return handleScale(s, verb);
+    case 'binding':
+      return handleBinding(s, store);
+    case 'eviction':
+      return handleEviction(s, ctx.stores.byName('policy', 'poddisruptionbudgets'));
+    case 'finalize':
+      return handleFinalize(s);
+    case 'approval':
+      return handleApproval(s);
+    case 'ephemeralcontainers':
+      return handleEphemeralContainers(s, verb);
+    case 'token':
+      return handleTokenRequest(s, ctx.tokens, async (kind, ns, name) => {
+        const plural = kind === 'Pod' ? 'pods' : kind === 'Secret' ? 'secrets' : 'nodes';
+        return ctx.stores.byName('', plural).get(ns, name);
+      });
+  }
+  throw notFoundStatus();
+}
+
+// NamespaceLifecycle admission: no new content in a missing or terminating namespace.
+async function admitNamespace(ctx: ServerContext, s: Scope, obj: KObject): Promise<void> {
+  if (!s.resource.namespaced) return;
+  const ns = s.info.namespace !== '' ? s.info.namespace : (obj.metadata?.namespace ?? '');
+  if (ns === '') return;
+  const nsObj = await ctx.stores.byName('', 'namespaces').get('', ns);
+  const phase = (nsObj.status as { phase?: string } | undefined)?.phase;
+  if (phase === 'Terminating' || nsObj.metadata?.deletionTimestamp !== undefined) {
+    throw forbidden(
+      { group: s.resource.group, resource: s.resource.plural },
+      obj.metadata?.name ?? '',
+      `unable to create new content in namespace ${ns} because it is being terminated`,
+    );
+  }
+}
+
+async function admitDelete(s: Scope): Promise<void> {
+  if (
+    s.resource.group === '' &&
+    s.resource.plural === 'namespaces' &&
+    SYSTEM_NAMESPACES.slice(0, 3).includes(s.info.name)
+  ) {
+    throw forbidden({ group: '', resource: 'namespaces' }, s.info.name, 'this namespace may not be deleted');
+  }
+}

@@ -1,0 +1,202 @@
+// Create-only virtual resources that answer questions instead of storing objects:
+// SelfSubjectAccessReview (`kubectl auth can-i`), SelfSubjectRulesReview (`can-i --list`),
+// SubjectAccessReview, LocalSubjectAccessReview, TokenReview, SelfSubjectReview
+// (`kubectl auth whoami`), plus the read-only ComponentStatus list. Answers come from the
+// server's Authorizer, so they always agree with what requests are actually allowed.
+import { badRequest } from '../../machinery/status-error.js';
+import type { TokenIssuer } from '../auth/service-account-token.js';
+import { writeObject } from '../http.js';
+import type { KObject } from '../registry/object.js';
+import { isObject } from '../registry/object.js';
+import { rfc3339 } from '../registry/store.js';
+import { apiVersionOf } from './render.js';
+import type { Scope, UserInfo } from './scope.js';
+import { checkTypeMeta, readObject } from './write.js';
+
+/** The attributes an authorization decision is made on (upstream authorizer.Attributes). */
+export interface AuthzAttributes {
+  user: UserInfo;
+  verb: string;
+  namespace: string;
+  apiGroup: string;
+  resource: string;
+  subresource: string;
+  name: string;
+  path?: string;
+  resourceRequest: boolean;
+}
+
+/** An authorization decision. */
+export interface Decision {
+  allowed: boolean;
+  denied?: boolean;
+  reason: string;
+}
+
+/** Decides whether a user may do something; rules for `can-i --list`. */
+export interface Authorizer {
+  authorize(a: AuthzAttributes): Decision;
+  rulesFor(
+    user: UserInfo,
+    namespace: string,
+  ): { resourceRules: unknown[]; nonResourceRules: unknown[]; incomplete: boolean };
+}
+
+type Obj = Record<string, unknown>;
+
+function userFromSpec(sp: Obj): UserInfo {
+  const extra = isObject(sp.extra) ? (sp.extra as Record<string, string[]>) : undefined;
+  return {
+    username: typeof sp.user === 'string' ? sp.user : '',
+    ...(typeof sp.uid === 'string' ? { uid: sp.uid } : {}),
+    groups: Array.isArray(sp.groups) ? (sp.groups as string[]) : [],
+    ...(extra ? { extra } : {}),
+  };
+}
+
+function attributes(user: UserInfo, sp: Obj, namespaceOverride?: string): AuthzAttributes {
+  const ra = isObject(sp.resourceAttributes) ? (sp.resourceAttributes as Obj) : undefined;
+  const nra = isObject(sp.nonResourceAttributes) ? (sp.nonResourceAttributes as Obj) : undefined;
+  if (ra) {
+    return {
+      user,
+      verb: String(ra.verb ?? ''),
+      namespace: namespaceOverride ?? String(ra.namespace ?? ''),
+      apiGroup: String(ra.group ?? ''),
+      resource: String(ra.resource ?? ''),
+      subresource: String(ra.subresource ?? ''),
+      name: String(ra.name ?? ''),
+      resourceRequest: true,
+    };
+  }
+  if (nra) {
+    return {
+      user,
+      verb: String(nra.verb ?? ''),
+      namespace: '',
+      apiGroup: '',
+      resource: '',
+      subresource: '',
+      name: '',
+      path: String(nra.path ?? ''),
+      resourceRequest: false,
+    };
+  }
+  throw badRequest('exactly one of nonResourceAttributes or resourceAttributes must be specified');
+}
+
+function answer(s: Scope, obj: KObject, status: Obj): void {
+  const { status: _drop, ...rest } = obj;
+  const m = rest.metadata ?? {};
+  writeObject(s.res, 201, {
+    kind: s.resource.kind,
+    apiVersion: apiVersionOf(s.resource),
+    ...rest,
+    metadata: { ...m, creationTimestamp: null },
+    status,
+  });
+}
+
+function decisionStatus(d: Decision): Obj {
+  return {
+    allowed: d.allowed,
+    ...(d.denied ? { denied: true } : {}),
+    ...(d.reason ? { reason: d.reason } : {}),
+  };
+}
+
+/** POST of one of the review kinds. */
+export async function handleReview(s: Scope, authz: Authorizer, tokens: TokenIssuer): Promise<void> {
+  const { obj } = await readObject(s);
+  checkTypeMeta(s, obj);
+  const sp = isObject(obj.spec) ? (obj.spec as Obj) : {};
+  switch (s.resource.kind) {
+    case 'SelfSubjectAccessReview':
+      answer(s, obj, decisionStatus(authz.authorize(attributes(s.user, sp))));
+      return;
+    case 'SubjectAccessReview':
+      answer(s, obj, decisionStatus(authz.authorize(attributes(userFromSpec(sp), sp))));
+      return;
+    case 'LocalSubjectAccessReview':
+      answer(s, obj, decisionStatus(authz.authorize(attributes(userFromSpec(sp), sp, s.info.namespace))));
+      return;
+    case 'SelfSubjectRulesReview': {
+      const ns = typeof sp.namespace === 'string' ? sp.namespace : '';
+      answer(s, obj, authz.rulesFor(s.user, ns));
+      return;
+    }
+    case 'SelfSubjectReview':
+      answer(s, obj, { userInfo: userInfoJSON(s.user) });
+      return;
+    case 'TokenReview': {
+      const token = typeof sp.token === 'string' ? sp.token : '';
+      const audiences = Array.isArray(sp.audiences) ? (sp.audiences as string[]) : [];
+      const v = tokens.verify(token, s.now, audiences);
+      if ('error' in v) {
+        answer(s, obj, { user: {}, error: v.error, authenticated: false });
+        return;
+      }
+      const k = v.claims['kubernetes.io'];
+      const user: UserInfo = {
+        username: v.claims.sub,
+        uid: k.serviceaccount.uid,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'],
+        extra: { 'authentication.kubernetes.io/credential-id': [`JTI=${v.claims.jti}`] },
+      };
+      answer(s, obj, {
+        authenticated: true,
+        user: userInfoJSON(user),
+        audiences: audiences.length > 0 ? audiences : v.claims.aud,
+      });
+      return;
+    }
+    default:
+      throw badRequest(`${s.resource.kind} is not a review kind`);
+  }
+}
+
+function userInfoJSON(u: UserInfo): Obj {
+  return {
+    username: u.username,
+    ...(u.uid ? { uid: u.uid } : {}),
+    groups: u.groups,
+    ...(u.extra ? { extra: u.extra } : {}),
+  };
+}
+
+/** GET componentstatuses[/<name>]: every control-plane part runs in-process and is healthy when serving. */
+export function handleComponentStatuses(s: Scope): void {
+  const names = ['controller-manager', 'scheduler', 'etcd-0'];
+  const item = (name: string) => ({
+    kind: 'ComponentStatus',
+    apiVersion: 'v1',
+    metadata: { name, creationTimestamp: null },
+    conditions: [{ type: 'Healthy', status: 'True', message: 'ok' }],
+  });
+  if (s.info.name !== '') {
+    if (!names.includes(s.info.name)) {
+      writeObject(s.res, 404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `componentstatuses "${s.info.name}" not found`,
+        reason: 'NotFound',
+        details: { name: s.info.name, kind: 'componentstatuses' },
+        code: 404,
+      });
+      return;
+    }
+    writeObject(s.res, 200, item(s.info.name));
+    return;
+  }
+  writeObject(s.res, 200, {
+    kind: 'ComponentStatusList',
+    apiVersion: 'v1',
+    metadata: {},
+    items: names.map(item),
+  });
+}
+
+/** Timestamp helper re-exported for review handlers' callers. */
+export const timestamp = rfc3339;

@@ -1,0 +1,196 @@
+// Endpoints outside the resource tree: /version, health (/healthz, /livez, /readyz),
+// discovery (/api, /apis, /apis/<g>, /api/v1, /apis/<g>/<v>), OpenAPI (/openapi/v2,
+// /openapi/v3[/<gv>]) and the service-account issuer's OIDC documents.
+import { serveHealth, type HealthCheck } from './health.js';
+import { type RawRequest, type RawResponse, writeObject, writeText } from './http.js';
+import { negotiate } from './negotiation.js';
+import { openapiV2Document, openapiV3Document, openapiV3Paths } from './openapi/index.js';
+import type { ServerContext } from './server.js';
+import { versionInfo } from './version.js';
+import { notAcceptable, StatusError } from '../machinery/status-error.js';
+
+/** 404 for paths nothing serves, as upstream's not-found handler answers. */
+export function notFoundStatus(): StatusError {
+  return new StatusError({
+    reason: 'NotFound',
+    code: 404,
+    message: 'the server could not find the requested resource',
+    details: {},
+  });
+}
+
+function sendBytes(
+  res: RawResponse,
+  code: number,
+  body: Uint8Array,
+  contentType: string,
+  etag?: string,
+): void {
+  res.statusCode = code;
+  res.setHeader('Content-Type', contentType);
+  if (etag) res.setHeader('Etag', etag);
+  res.end(body);
+}
+
+function checks(ctx: ServerContext, endpoint: string): HealthCheck[] {
+  const base: HealthCheck[] = [
+    { name: 'ping', check: () => undefined },
+    { name: 'log', check: () => undefined },
+    {
+      name: 'etcd',
+      check: async () => {
+        try {
+          await ctx.storage.currentRevision();
+          return undefined;
+        } catch (e) {
+          return e instanceof Error ? e.message : String(e);
+        }
+      },
+    },
+  ];
+  if (endpoint === 'readyz') {
+    base.push({ name: 'informer-sync', check: () => (ctx.ready() ? undefined : 'not yet synced') });
+    base.push({
+      name: 'poststarthook/bootstrap-controller',
+      check: () => (ctx.ready() ? undefined : 'not finished'),
+    });
+  }
+  return base;
+}
+
+/** Serves a non-resource request. */
+export async function serveNonResource(
+  ctx: ServerContext,
+  req: RawRequest,
+  res: RawResponse,
+  url: URL,
+  method: string,
+): Promise<void> {
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const parts = path.split('/').filter((p) => p !== '');
+  const accept = typeof req.headers.accept === 'string' ? req.headers.accept : undefined;
+  if (method !== 'GET' && method !== 'HEAD') {
+    throw new StatusError({
+      reason: 'MethodNotAllowed',
+      code: 405,
+      message: 'the server does not allow this method on the requested resource',
+      details: {},
+    });
+  }
+  const head = parts[0];
+  if (head === 'healthz' || head === 'livez' || head === 'readyz') {
+    await serveHealth(head, checks(ctx, head), parts.slice(1).join('/'), url.searchParams, res);
+    return;
+  }
+  if (path === '/version') {
+    writeObject(res, 200, versionInfo());
+    return;
+  }
+  if (head === 'api' || head === 'apis') {
+    serveDiscovery(ctx, res, parts, accept);
+    return;
+  }
+  if (head === 'openapi') {
+    serveOpenAPI(res, parts, url, accept);
+    return;
+  }
+  if (path === '/.well-known/openid-configuration') {
+    writeObject(res, 200, {
+      issuer: ctx.tokens.issuer,
+      jwks_uri: `${ctx.tokens.issuer}/openid/v1/jwks`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    });
+    return;
+  }
+  if (path === '/openid/v1/jwks') {
+    writeObject(res, 200, { keys: [ctx.tokens.jwk()] }, 'application/jwk-set+json');
+    return;
+  }
+  if (path === '/') {
+    writeObject(res, 200, {
+      paths: [
+        '/api',
+        '/api/v1',
+        '/apis',
+        '/healthz',
+        '/livez',
+        '/openapi/v2',
+        '/openapi/v3',
+        '/readyz',
+        '/version',
+      ],
+    });
+    return;
+  }
+  throw notFoundStatus();
+}
+
+function serveDiscovery(
+  ctx: ServerContext,
+  res: RawResponse,
+  parts: string[],
+  accept: string | undefined,
+): void {
+  const d = ctx.discovery;
+  if (parts.length === 1) {
+    const legacy = parts[0] === 'api';
+    const rep = negotiate(accept, { table: false, partial: false, discovery: true });
+    if (rep.kind === 'discovery') {
+      const body = d.aggregated(legacy, rep.version);
+      sendBytes(
+        res,
+        200,
+        body,
+        `application/json;g=apidiscovery.k8s.io;v=${rep.version};as=APIGroupDiscoveryList`,
+        d.etag(body),
+      );
+      return;
+    }
+    sendBytes(res, 200, legacy ? d.apiVersions() : d.apiGroupList(), 'application/json');
+    return;
+  }
+  if (parts[0] === 'api' && parts.length === 2) {
+    const b = d.apiResourceList('', parts[1]!);
+    if (!b) throw notFoundStatus();
+    sendBytes(res, 200, b, 'application/json');
+    return;
+  }
+  if (parts[0] === 'apis' && parts.length === 2) {
+    const b = d.apiGroup(parts[1]!);
+    if (!b) throw notFoundStatus();
+    sendBytes(res, 200, b, 'application/json');
+    return;
+  }
+  if (parts[0] === 'apis' && parts.length === 3) {
+    const b = d.apiResourceList(parts[1]!, parts[2]!);
+    if (!b) throw notFoundStatus();
+    sendBytes(res, 200, b, 'application/json');
+    return;
+  }
+  throw notFoundStatus();
+}
+
+function serveOpenAPI(res: RawResponse, parts: string[], url: URL, accept: string | undefined): void {
+  if (parts[1] === 'v2' && parts.length === 2) {
+    // kubectl asks v2 as gnostic protobuf only as a fallback; kts serves JSON and says so.
+    const wantsJSON = !accept || /application\/json|\*\/\*/.test(accept);
+    if (!wantsJSON) throw notAcceptable(['application/json']);
+    sendBytes(res, 200, openapiV2Document(), 'application/json');
+    return;
+  }
+  if (parts[1] === 'v3') {
+    if (parts.length === 2) {
+      writeObject(res, 200, openapiV3Paths());
+      return;
+    }
+    const doc = openapiV3Document(parts.slice(2).join('/'));
+    if (!doc) throw notFoundStatus();
+    // A request with the current hash may be cached for a long time (upstream does this).
+    if (url.searchParams.has('hash')) res.setHeader('Cache-Control', 'public, immutable');
+    sendBytes(res, 200, doc, 'application/json');
+    return;
+  }
+  writeText(res, 404, '404 page not found\n');
+}
