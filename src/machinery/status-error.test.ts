@@ -24,6 +24,21 @@ describe('StatusError', () => {
     assert.ok(!isAlreadyExists(e));
   });
 
+  it('omits empty details fields as upstream (omitempty): no group for the core group', () => {
+    const e = notFound({ group: '', resource: 'pods' }, 'p');
+    assert.deepEqual(e.status.details, { name: 'p', kind: 'pods' });
+    assert.deepEqual(JSON.parse(JSON.stringify(e.status)), {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'pods "p" not found',
+      reason: 'NotFound',
+      details: { name: 'p', kind: 'pods' },
+      code: 404,
+    });
+  });
+
   it('renders AlreadyExists and Conflict', () => {
     assert.equal(alreadyExists({ group: '', resource: 'pods' }, 'p').message, 'pods "p" already exists');
     const c = conflict({ group: '', resource: 'pods' }, 'p', OPTIMISTIC_LOCK_MESSAGE);

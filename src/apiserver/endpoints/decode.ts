@@ -31,18 +31,39 @@ const OBJECT_TYPES = ['application/json', 'application/yaml', 'application/vnd.k
  */
 export function decodeObjectBody(contentType: string | undefined, body: Buffer, into?: string): DecodedBody {
   const mt = mediaType(contentType) || 'application/json';
-  if (into === undefined) return decodeAs(mt, body);
+  let decoded: DecodedBody;
   try {
-    return decodeAs(mt, body);
+    decoded = decodeAs(mt, body);
+    // Upstream reads apiVersion and kind into strings before anything else; any other JSON
+    // type fails there (and must not reach code that would stringify a deep structure).
+    if (mt !== 'application/vnd.kubernetes.protobuf') checkTypeMetaTypes(decoded.obj);
   } catch (e) {
-    if (!(e instanceof StatusError) || e.reason !== 'BadRequest') throw e;
+    if (into === undefined || !(e instanceof StatusError) || e.reason !== 'BadRequest') throw e;
     const why =
-      e instanceof JSONSyntaxError
+      e instanceof JSONSyntaxError || e instanceof TypeMetaError
         ? `couldn't get version/kind; json parse error: ${e.goMessage}`
         : e.message;
     throw badRequest(
       `the object provided is unrecognized (must be of type ${into}): ${why} (${summarizeData(body, 30)})`,
     );
+  }
+  if (!isObject(decoded.obj)) throw badRequest(`Object 'Kind' is missing in '${truncate(body)}'`);
+  return decoded;
+}
+
+class TypeMetaError extends StatusError {
+  constructor(readonly goMessage: string) {
+    super({ reason: 'BadRequest', code: 400, message: goMessage });
+  }
+}
+
+function checkTypeMetaTypes(obj: unknown): void {
+  if (!isObject(obj)) return;
+  for (const f of ['apiVersion', 'kind'] as const) {
+    const v = obj[f];
+    if (v === undefined || v === null || typeof v === 'string') continue;
+    const what = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : Array.isArray(v) ? 'array' : 'object';
+    throw new TypeMetaError(`json: cannot unmarshal ${what} into Go struct field .${f} of type string`);
   }
 }
 
@@ -82,7 +103,6 @@ function decodeAs(mt: string, body: Buffer): DecodedBody {
     default:
       throw unsupportedMediaType(mt, OBJECT_TYPES);
   }
-  if (!isObject(value)) throw badRequest("Object 'Kind' is missing in '" + truncate(body) + "'");
   return { obj: value as KObject, duplicates };
 }
 

@@ -3,7 +3,6 @@
 // resumes from a revision older than the cache holds). Selector transitions follow
 // upstream: an object that stops matching is reported DELETED, one that starts matching
 // ADDED. A slow client is disconnected rather than buffered without bound.
-import type { ResourceInfo } from '../../api/registry-types.js';
 import { resourceExpired, type Status, toStatusError } from '../../machinery/status-error.js';
 import { StorageError } from '../../storage/storage.js';
 import type { RawResponse } from '../http.js';

@@ -35,6 +35,24 @@ export function queryBool(v: string | null): boolean {
   return v !== null && v !== '0' && v.toLowerCase() !== 'false';
 }
 
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/**
+ * Parses an int64 query parameter as upstream's conversion (strconv.ParseInt) does: garbage
+ * or overflow is a 400 with Go's message. Values past 2^53 are clamped: no list or timeout
+ * can tell them apart.
+ */
+export function parseInt64Param(v: string): number {
+  if (!/^[+-]?\d+$/.test(v)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const n = BigInt(v);
+  if (n > INT64_MAX || n < INT64_MIN)
+    throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+  if (n < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
+  return Number(n);
+}
+
 /** Parses list/watch query parameters (for ListOptions errors upstream answers 422 ListOptions). */
 export function parseListQuery(q: URLSearchParams, watchVerb: boolean): ListQuery {
   let labelSelector: Selector;
@@ -58,7 +76,7 @@ export function parseListQuery(q: URLSearchParams, watchVerb: boolean): ListQuer
     throw e;
   }
   const limitStr = q.get('limit');
-  const limit = limitStr ? Number.parseInt(limitStr, 10) : 0;
+  const limit = limitStr !== null ? parseInt64Param(limitStr) : 0;
   const rvm = q.get('resourceVersionMatch') ?? '';
   const rv = q.get('resourceVersion') ?? '';
   const cont = q.get('continue') ?? '';
@@ -67,14 +85,14 @@ export function parseListQuery(q: URLSearchParams, watchVerb: boolean): ListQuer
   const out: ListQuery = {
     labelSelector,
     fieldSelector,
-    limit: Number.isFinite(limit) && limit > 0 ? limit : 0,
+    limit: limit > 0 ? limit : 0,
     continue: cont,
     resourceVersion: rv,
     resourceVersionMatch: rvm as ListQuery['resourceVersionMatch'],
     watch: watchVerb || queryBool(q.get('watch')),
     allowWatchBookmarks: queryBool(q.get('allowWatchBookmarks')),
     sendInitialEvents: sie === null ? undefined : queryBool(sie),
-    timeoutSeconds: timeout ? Number.parseInt(timeout, 10) : undefined,
+    timeoutSeconds: timeout !== null ? parseInt64Param(timeout) : undefined,
   };
   validateListQuery(out);
   return out;
