@@ -8,7 +8,12 @@ import type { SchemaNode } from './schema-types.js';
 
 function isEmptyContainer(v: unknown, n: SchemaNode): boolean {
   if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object' && v !== null && n.additionalProperties !== undefined && n.properties === undefined) {
+  if (
+    typeof v === 'object' &&
+    v !== null &&
+    n.additionalProperties !== undefined &&
+    n.properties === undefined
+  ) {
     for (const _ in v) return false;
     return true;
   }
@@ -37,7 +42,8 @@ export function omitEmpty(obj: Record<string, unknown>, node: SchemaNode, depth 
     return;
   }
   if (n.additionalProperties) {
-    for (const v of Object.values(obj)) if (v !== null && typeof v === 'object') descend(v, n.additionalProperties, depth + 1);
+    for (const v of Object.values(obj))
+      if (v !== null && typeof v === 'object') descend(v, n.additionalProperties, depth + 1);
   }
 }
 
@@ -45,7 +51,9 @@ function descend(v: object, n: SchemaNode, depth: number): void {
   if (Array.isArray(v)) {
     const items = resolveNode(n)?.items;
     if (!items) return;
-    for (const it of v) if (it !== null && typeof it === 'object' && !Array.isArray(it)) omitEmpty(it as Record<string, unknown>, items, depth);
+    for (const it of v)
+      if (it !== null && typeof it === 'object' && !Array.isArray(it))
+        omitEmpty(it as Record<string, unknown>, items, depth);
     return;
   }
   omitEmpty(v as Record<string, unknown>, n, depth);

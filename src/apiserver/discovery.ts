@@ -136,7 +136,7 @@ export class Discovery {
   /** GET /api/v1 or /apis/<group>/<version>; undefined when not served. */
   apiResourceList(group: string, version: string): Buffer | undefined {
     const g = servedGroups().find((x) => x.name === group);
-    if (!g || !g.versions.includes(version)) return undefined;
+    if (!g?.versions.includes(version)) return undefined;
     return this.memo(`rl:${group}/${version}`, () =>
       group === ''
         ? { kind: 'APIResourceList', groupVersion: version, resources: apiResources(group, version) }

@@ -62,7 +62,14 @@ function checkTypeMetaTypes(obj: unknown): void {
   for (const f of ['apiVersion', 'kind'] as const) {
     const v = obj[f];
     if (v === undefined || v === null || typeof v === 'string') continue;
-    const what = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : Array.isArray(v) ? 'array' : 'object';
+    const what =
+      typeof v === 'number'
+        ? 'number'
+        : typeof v === 'boolean'
+          ? 'bool'
+          : Array.isArray(v)
+            ? 'array'
+            : 'object';
     throw new TypeMetaError(`json: cannot unmarshal ${what} into Go struct field .${f} of type string`);
   }
 }

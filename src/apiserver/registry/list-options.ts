@@ -44,7 +44,8 @@ const INT64_MIN = -9223372036854775808n;
  * can tell them apart.
  */
 export function parseInt64Param(v: string): number {
-  if (!/^[+-]?\d+$/.test(v)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  if (!/^[+-]?\d+$/.test(v))
+    throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
   const n = BigInt(v);
   if (n > INT64_MAX || n < INT64_MIN)
     throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
@@ -85,7 +86,7 @@ export function parseListQuery(q: URLSearchParams, watchVerb: boolean): ListQuer
   const out: ListQuery = {
     labelSelector,
     fieldSelector,
-    limit: limit > 0 ? limit : 0,
+    limit: Math.max(limit, 0),
     continue: cont,
     resourceVersion: rv,
     resourceVersionMatch: rvm as ListQuery['resourceVersionMatch'],

@@ -84,7 +84,7 @@ class PodStrategy extends DefaultStrategy {
       (path(obj, 'spec', 'terminationGracePeriodSeconds') as number | undefined) ??
       30;
     // Upstream treats a requested grace of 0 as immediate (force) deletion.
-    return grace <= 0 ? 0 : grace;
+    return Math.max(grace, 0);
   }
 }
 
