@@ -1,0 +1,293 @@
+// The iptables proxier: takes Service and EndpointSlice events, batches them, and keeps
+// the kernel's kts chains equal to what the rules generator says they should be.
+//
+// Batching (upstream BoundedFrequencyRunner): events only mark Services dirty and request a
+// sync; syncs start at most once per `minSyncPeriodMs`, never overlap, and a request that
+// arrives during a sync is coalesced into one follow-up sync.
+//
+// Full vs partial (upstream's MinimizeIPTablesRestore): a full sync re-reads the kernel
+// (iptables-save, to find stale kts chains and missing jump rules) and rewrites every kts
+// chain; it runs first, after any failure and every `syncPeriodMs`. Every other sync
+// regenerates only the dirty Services and writes only the chains whose content changed
+// (typically one service's chains, its new endpoint chains, and KTS-SERVICES only if a
+// service gained or lost its rules there), deleting chains that disappeared.
+
+import type { Service } from '../api/generated/types/core-v1.js';
+import type { EndpointSlice } from '../api/generated/types/discovery-v1.js';
+import { type Clock, realClock, type TimerHandle } from '../client/clock.js';
+import { errorText, type Logger, noopLogger } from '../client/log.js';
+import { cleanupKts, type Iptables, readKernelState } from './iptables.js';
+import {
+  assembleTables,
+  DEFAULT_MASQUERADE_BIT,
+  type RuleConfig,
+  renderRestore,
+  type ServicePortRules,
+  servicePortRules,
+  type Tables,
+} from './iptables-rules.js';
+import { ProxyState } from './model.js';
+
+/** Options of an iptables Proxier. */
+export interface ProxierOptions {
+  iptables: Iptables;
+  /** This node's name: endpoints with this nodeName are local. */
+  nodeName: string;
+  /** The pod network; traffic from outside it to a ClusterIP is masqueraded. */
+  clusterCIDR?: string;
+  /** This node's IPs (LoadBalancer source-range firewall). */
+  nodeIPs?: string[];
+  masqueradeAll?: boolean;
+  /** Bit of the packet mark requesting masquerade (default 13, mark 0x2000). */
+  masqueradeBit?: number;
+  /** Minimum time between two syncs (default 1 s, as upstream). */
+  minSyncPeriodMs?: number;
+  /** Interval of forced full syncs (default 30 s, as upstream --iptables-sync-period). */
+  syncPeriodMs?: number;
+  /** Delay before retrying a failed sync (default 1 s). */
+  retryDelayMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** What one sync did, for logs, metrics and the benchmark. */
+export interface SyncResult {
+  full: boolean;
+  /** Services regenerated. */
+  services: number;
+  /** kts chains written (declared, flushed and refilled). */
+  rewrittenChains: number;
+  deletedChains: number;
+  payloadBytes: number;
+  /** Time to compute the payload, including iptables-save on a full sync. */
+  generateMs: number;
+  /** Time iptables-restore took (0 when nothing changed). */
+  applyMs: number;
+  totalMs: number;
+}
+
+/** Keeps the kernel's kts iptables chains in step with Services and EndpointSlices. */
+export class Proxier {
+  private readonly state: ProxyState;
+  private readonly cfg: RuleConfig;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly minSyncPeriodMs: number;
+  private readonly syncPeriodMs: number;
+  private readonly retryDelayMs: number;
+  /** Per Service: the rules of each of its ports, reused until the Service changes. */
+  private readonly fragments = new Map<string, ServicePortRules[]>();
+  private sortedKeys: string[] | undefined;
+  private applied: Tables | undefined;
+  private needFullSync = true;
+  private servicesSynced = false;
+  private sliceSynced = false;
+  private timer: TimerHandle | undefined;
+  private periodic: TimerHandle | undefined;
+  private running: Promise<SyncResult | undefined> | undefined;
+  private rerun = false;
+  private lastSyncStart = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+  private readonly listeners: Array<(r: SyncResult) => void> = [];
+
+  constructor(private readonly opts: ProxierOptions) {
+    this.state = new ProxyState(opts.nodeName);
+    this.cfg = {
+      masqueradeBit: opts.masqueradeBit ?? DEFAULT_MASQUERADE_BIT,
+      clusterCIDR: opts.clusterCIDR,
+      masqueradeAll: opts.masqueradeAll,
+      nodeIPs: opts.nodeIPs,
+    };
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.logger ?? noopLogger;
+    this.minSyncPeriodMs = opts.minSyncPeriodMs ?? 1000;
+    this.syncPeriodMs = opts.syncPeriodMs ?? 30_000;
+    this.retryDelayMs = opts.retryDelayMs ?? 1000;
+  }
+
+  /** Starts periodic full syncs; everything stops when `signal` aborts. */
+  start(signal: AbortSignal): void {
+    const tick = (): void => {
+      this.periodic = this.clock.setTimeout(() => {
+        this.needFullSync = true;
+        this.requestSync();
+        tick();
+      }, this.syncPeriodMs);
+    };
+    tick();
+    signal.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  /** Cancels pending syncs and timers (rules stay in place; `cleanup` removes them). */
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.periodic?.cancel();
+    this.timer = undefined;
+    this.periodic = undefined;
+  }
+
+  /** Registers a callback run after every successful sync. */
+  onSync(fn: (r: SyncResult) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** A Service was added or updated. */
+  onServiceUpsert(svc: Service): void {
+    this.state.upsertService(svc);
+    this.sortedKeys = undefined;
+    this.requestSync();
+  }
+
+  /** A Service was deleted. */
+  onServiceDelete(namespace: string, name: string): void {
+    this.state.deleteService(namespace, name);
+    this.sortedKeys = undefined;
+    this.requestSync();
+  }
+
+  /** An EndpointSlice was added or updated. */
+  onEndpointSliceUpsert(slice: EndpointSlice): void {
+    this.state.upsertEndpointSlice(slice);
+    this.requestSync();
+  }
+
+  /** An EndpointSlice was deleted. */
+  onEndpointSliceDelete(namespace: string, name: string): void {
+    this.state.deleteEndpointSlice(namespace, name);
+    this.requestSync();
+  }
+
+  /** The Service informer has delivered its initial list. */
+  markServicesSynced(): void {
+    this.servicesSynced = true;
+    this.requestSync();
+  }
+
+  /** The EndpointSlice informer has delivered its initial list. */
+  markEndpointSlicesSynced(): void {
+    this.sliceSynced = true;
+    this.requestSync();
+  }
+
+  /**
+   * Schedules a sync, honouring the minimum sync period. Before both informers have synced
+   * nothing is written: rules built from a partial list would briefly drop live services.
+   */
+  requestSync(): void {
+    if (this.stopped || !this.servicesSynced || !this.sliceSynced) return;
+    if (this.running !== undefined) {
+      this.rerun = true;
+      return;
+    }
+    if (this.timer !== undefined) return;
+    const wait = Math.max(0, this.lastSyncStart + this.minSyncPeriodMs - this.clock.now());
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.syncNow();
+    }, wait);
+  }
+
+  /** Runs a sync now (waiting for one in flight); resolves its result, undefined on failure. */
+  async syncNow(): Promise<SyncResult | undefined> {
+    while (this.running !== undefined) await this.running;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.running = this.syncOnce();
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+      if (this.rerun) {
+        this.rerun = false;
+        this.requestSync();
+      }
+    }
+  }
+
+  /** Removes every kts chain and jump rule from the kernel (kts proxy --cleanup). */
+  async cleanup(): Promise<{ chains: number; rules: number }> {
+    this.stop();
+    while (this.running !== undefined) await this.running;
+    const r = await cleanupKts(this.opts.iptables);
+    this.applied = undefined;
+    this.needFullSync = true;
+    return r;
+  }
+
+  private serviceKeys(): string[] {
+    this.sortedKeys ??= this.state.serviceKeys();
+    return this.sortedKeys;
+  }
+
+  private regenerate(key: string): void {
+    const ports = this.state.servicePorts(key);
+    if (ports.length === 0) this.fragments.delete(key);
+    else
+      this.fragments.set(
+        key,
+        ports.map((p) => servicePortRules(p.info, p.endpoints, this.cfg)),
+      );
+  }
+
+  private async syncOnce(): Promise<SyncResult | undefined> {
+    const start = this.clock.now();
+    this.lastSyncStart = start;
+    const t0 = performance.now();
+    const full = this.needFullSync;
+    const changed = this.state.takeChanges();
+    try {
+      if (full) {
+        this.fragments.clear();
+        for (const key of this.serviceKeys()) this.regenerate(key);
+      } else {
+        for (const key of changed) this.regenerate(key);
+      }
+      const keys = this.serviceKeys();
+      const next = assembleTables(
+        (function* (fr: Map<string, ServicePortRules[]>) {
+          for (const k of keys) yield* fr.get(k) ?? [];
+        })(this.fragments),
+        this.cfg,
+      );
+      const kernel = full ? await readKernelState(this.opts.iptables) : undefined;
+      const rendered = renderRestore(next, {
+        full,
+        previous: full ? undefined : this.applied,
+        existing: kernel?.existing,
+        insertJumps: kernel?.missingJumps,
+      });
+      const t1 = performance.now();
+      if (rendered.payload !== '') await this.opts.iptables.restore(rendered.payload);
+      const t2 = performance.now();
+      this.applied = next;
+      this.needFullSync = false;
+      const result: SyncResult = {
+        full,
+        services: full ? keys.length : changed.size,
+        rewrittenChains: rendered.rewritten,
+        deletedChains: rendered.deleted,
+        payloadBytes: rendered.payload.length,
+        generateMs: t1 - t0,
+        applyMs: t2 - t1,
+        totalMs: t2 - t0,
+      };
+      this.log.debug('synced iptables rules', { component: 'proxy', ...result });
+      for (const fn of this.listeners) fn(result);
+      return result;
+    } catch (err) {
+      // What the kernel holds is now unknown: the next sync must be full.
+      this.needFullSync = true;
+      this.applied = undefined;
+      this.log.error('iptables sync failed', { component: 'proxy', full, error: errorText(err) });
+      if (!this.stopped) {
+        this.timer?.cancel();
+        this.timer = this.clock.setTimeout(() => {
+          this.timer = undefined;
+          void this.syncNow();
+        }, this.retryDelayMs);
+      }
+      return undefined;
+    }
+  }
+}
