@@ -57,6 +57,19 @@ export interface WriteOptions {
   warnings: string[];
   /** Server-side apply already recorded field ownership for this write. */
   managedFieldsDone?: boolean;
+  /** Admission for this request (built by the handler with the user's context). */
+  admission?: AdmissionHooks;
+}
+
+/**
+ * The admission chain as the Store sees it. Upstream order on create/update: defaulting →
+ * mutating admission → validation → validating admission → persist; on delete, validating
+ * admission sees the object about to be deleted. Hooks throw StatusErrors to deny.
+ */
+export interface AdmissionHooks {
+  mutate(obj: KObject, old: KObject | undefined): Promise<void>;
+  validate(obj: KObject, old: KObject | undefined): Promise<void>;
+  validateDelete?(old: KObject): Promise<void>;
 }
 
 /** Result of a delete. */
@@ -341,11 +354,17 @@ export class Store {
     this.strategy.prepareForCreate(obj, ctx);
     let persisted = false;
     try {
+      if (wo.admission) {
+        await wo.admission.mutate(obj, undefined);
+        // Mutating admission may add defaulted fields (e.g. tolerations, service account).
+        this.hooks.defaults(obj, this.resource);
+      }
       const errs = [
         ...this.hooks.validate(obj, this.resource),
         ...(this.strategy.validate?.(obj, ctx) ?? []),
       ];
       if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, m.name ?? '', errs);
+      if (wo.admission) await wo.admission.validate(obj, undefined);
       if (!wo.managedFieldsDone) this.hooks.trackManagedFields(undefined, obj, this.resource, wo);
       if (wo.dryRun) {
         const existing = await this.storage.get(this.key(m.namespace ?? '', m.name ?? ''));
@@ -416,7 +435,7 @@ export class Store {
       }
       const old = this.decode(cur);
       const desired = await mutate(deepCopy(old));
-      const next = this.prepareUpdate(desired, old, name, wo, opts.mode ?? 'main');
+      const next = await this.prepareUpdate(desired, old, name, wo, opts.mode ?? 'main');
       if (jsonEqualIgnoringManagedTimes(next, old)) return { obj: old, created: false };
       // Removing the last finalizer of a deleting object completes the delete.
       const done =
@@ -442,13 +461,13 @@ export class Store {
   }
 
   /** The common checks and bookkeeping of every update; returns the object to persist. */
-  private prepareUpdate(
+  private async prepareUpdate(
     desired: KObject,
     old: KObject,
     name: string,
     wo: WriteOptions,
     mode: UpdateMode,
-  ): KObject {
+  ): Promise<KObject> {
     const m = meta(desired);
     const om = old.metadata ?? {};
     if (m.name !== undefined && m.name !== '' && m.name !== name) {
@@ -508,11 +527,16 @@ export class Store {
     else if (mode === 'main') this.strategy.prepareForUpdate(desired, old, ctx);
     this.hooks.defaults(desired, this.resource);
     if (this.strategy.tracksGeneration && specChanged(desired, old)) m.generation = (om.generation ?? 0) + 1;
+    if (wo.admission) {
+      await wo.admission.mutate(desired, old);
+      this.hooks.defaults(desired, this.resource);
+    }
     const errs = [
       ...this.hooks.validateUpdate(desired, old, this.resource),
       ...(this.strategy.validateUpdate?.(desired, old, ctx) ?? []),
     ];
     if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, name, errs);
+    if (wo.admission) await wo.admission.validate(desired, old);
     if (!wo.managedFieldsDone) this.hooks.trackManagedFields(old, desired, this.resource, wo);
     return desired;
   }
@@ -566,6 +590,7 @@ export class Store {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion ?? ''}`,
         );
       }
+      if (wo.admission?.validateDelete) await wo.admission.validateDelete(obj);
       const next = deepCopy(obj);
       const nm = meta(next);
       const ctx = this.ctx(namespace, wo);
