@@ -24,7 +24,10 @@ const commands: Record<string, CommandEntry> = {
   kubelet: { summary: 'run the node agent' },
   proxy: { summary: 'run the service proxy' },
   'hollow-nodes': { summary: 'register simulated nodes for scale tests' },
-  image: { summary: 'manage node images (`kts image import FILE.tar`)' },
+  image: {
+    summary: 'manage node images (`kts image import FILE.tar`)',
+    load: async () => (await import('./image.js')).image,
+  },
   kubectl: {
     summary: 'run kubectl against this cluster',
     load: async () => (await import('./kubectl.js')).kubectl,

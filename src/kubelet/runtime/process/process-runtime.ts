@@ -1,0 +1,640 @@
+// The host-process runtime: what each verb of the runtime interface means when a
+// "container" is a process group on the host and a "sandbox" is a directory. See ./index.ts
+// for exactly what that isolates and what it does not.
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, isAbsolute, join } from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
+import { CriLogWriter, type LogRotation, type LogStream } from '../logs.js';
+import {
+  type AuthConfig,
+  type Container,
+  type ContainerConfig,
+  type ContainerFilter,
+  type ContainerRuntime,
+  type ContainerStats,
+  type ContainerStatus,
+  type ExecSession,
+  type ExecSyncResult,
+  type Image,
+  nowNanos,
+  type PodSandbox,
+  type PodSandboxConfig,
+  type PodSandboxFilter,
+  type PodSandboxStatus,
+  type PortForwarder,
+  RuntimeError,
+  type RuntimeVersion,
+  type StreamOptions,
+  type TerminalSize,
+} from '../runtime.js';
+import { createMemoryCgroup, type MemoryCgroup, removeCgroupParent } from './cgroup.js';
+
+/** Options of the process runtime. */
+export interface ProcessRuntimeOptions {
+  /** Directory under the kts data dir holding sandbox and container directories. */
+  rootDir: string;
+  /** Log rotation of container logs. */
+  logRotation?: LogRotation;
+  /** Parent cgroup for per-container memory cgroups (default `kts-process`). */
+  cgroupParent?: string;
+}
+
+interface SandboxRecord {
+  id: string;
+  config: PodSandboxConfig;
+  dir: string;
+  state: PodSandbox['state'];
+  createdAt: bigint;
+}
+
+interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  dir: string;
+  logPath: string;
+  state: ContainerStatus['state'];
+  createdAt: bigint;
+  startedAt: bigint;
+  finishedAt: bigint;
+  exitCode: number;
+  reason: string;
+  message: string;
+  env: Record<string, string>;
+  child?: ChildProcess;
+  exited?: Promise<void>;
+  cgroup?: MemoryCgroup;
+  /** Live output for attach. */
+  output: EventEmitter;
+}
+
+const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+function newId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+function matchesLabels(
+  labels: Record<string, string>,
+  selector: Record<string, string> | undefined,
+): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+function shellQuote(args: string[]): string {
+  return args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/** The pseudo-terminal a process's first child has on stdin (for `script`-run TTY execs). */
+function childPts(pid: number): string | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    const child = children[0];
+    if (child === undefined || child === '') return undefined;
+    const target = readlinkSync(`/proc/${child}/fd/0`);
+    return target.startsWith('/dev/pts/') ? target : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** ContainerRuntime that runs containers as host processes. */
+export class ProcessRuntime implements ContainerRuntime {
+  readonly type = 'process';
+  private readonly sandboxes = new Map<string, SandboxRecord>();
+  private readonly containers = new Map<string, ContainerRecord>();
+  private readonly rootDir: string;
+
+  constructor(private readonly options: ProcessRuntimeOptions) {
+    this.rootDir = options.rootDir;
+    mkdirSync(join(this.rootDir, 'sandboxes'), { recursive: true });
+  }
+
+  async version(): Promise<RuntimeVersion> {
+    return { version: '0.1.0', runtimeName: 'kts-process', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' };
+  }
+
+  private sandbox(id: string): SandboxRecord {
+    const s = this.sandboxes.get(id);
+    if (s === undefined) throw new RuntimeError('NotFound', `pod sandbox ${id} not found`);
+    return s;
+  }
+
+  private container(id: string): ContainerRecord {
+    const c = this.containers.get(id);
+    if (c === undefined) throw new RuntimeError('NotFound', `container ${id} not found`);
+    return c;
+  }
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    const id = newId();
+    const dir = join(this.rootDir, 'sandboxes', id);
+    mkdirSync(join(dir, 'containers'), { recursive: true });
+    mkdirSync(config.logDirectory, { recursive: true });
+    this.sandboxes.set(id, { id, config, dir, state: 'SANDBOX_READY', createdAt: nowNanos() });
+    return id;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    const s = this.sandboxes.get(id);
+    if (s === undefined) return;
+    await Promise.all(
+      [...this.containers.values()].filter((c) => c.sandboxId === id).map((c) => this.stopContainer(c.id, 0)),
+    );
+    s.state = 'SANDBOX_NOTREADY';
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    const s = this.sandboxes.get(id);
+    if (s === undefined) return;
+    await this.stopPodSandbox(id);
+    for (const c of [...this.containers.values()]) if (c.sandboxId === id) await this.removeContainer(c.id);
+    rmSync(s.dir, { recursive: true, force: true });
+    this.sandboxes.delete(id);
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    const s = this.sandbox(id);
+    return {
+      ...this.sandboxItem(s),
+      ip: '',
+      additionalIps: [],
+      namespaceOptions: { network: 'NODE', pid: 'NODE', ipc: 'NODE' },
+    };
+  }
+
+  private sandboxItem(s: SandboxRecord): PodSandbox {
+    return {
+      id: s.id,
+      metadata: { ...s.config.metadata },
+      state: s.state,
+      createdAt: s.createdAt,
+      labels: { ...(s.config.labels ?? {}) },
+      annotations: { ...(s.config.annotations ?? {}) },
+      runtimeHandler: s.config.runtimeHandler ?? '',
+    };
+  }
+
+  async listPodSandbox(filter?: PodSandboxFilter): Promise<PodSandbox[]> {
+    return [...this.sandboxes.values()]
+      .filter((s) => filter?.id === undefined || filter.id === '' || s.id.startsWith(filter.id))
+      .filter((s) => filter?.state === undefined || s.state === filter.state)
+      .filter((s) => matchesLabels(s.config.labels ?? {}, filter?.labelSelector))
+      .map((s) => this.sandboxItem(s));
+  }
+
+  async createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    sandboxConfig: PodSandboxConfig,
+  ): Promise<string> {
+    const s = this.sandbox(podSandboxId);
+    if (s.state !== 'SANDBOX_READY')
+      throw new RuntimeError('InvalidArgument', `pod sandbox ${podSandboxId} is not ready`);
+    for (const c of this.containers.values()) {
+      if (
+        c.sandboxId === podSandboxId &&
+        c.config.metadata.name === config.metadata.name &&
+        c.config.metadata.attempt === config.metadata.attempt
+      ) {
+        throw new RuntimeError(
+          'AlreadyExists',
+          `container ${config.metadata.name} attempt ${config.metadata.attempt} already exists in sandbox ${podSandboxId}`,
+        );
+      }
+    }
+    const id = newId();
+    const dir = join(s.dir, 'containers', id);
+    mkdirSync(dir, { recursive: true });
+    // Volumes cannot be mounted without a mount namespace; a symlink at the container path
+    // (relative to the working directory) is the closest a host process gets.
+    for (const m of config.mounts ?? []) {
+      const link = join(dir, m.containerPath.replace(/^\/+/, ''));
+      mkdirSync(dirname(link), { recursive: true });
+      try {
+        symlinkSync(m.hostPath, link);
+      } catch {
+        // an earlier mount already provides this path
+      }
+    }
+    const env: Record<string, string> = {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: dir,
+      HOSTNAME: sandboxConfig.hostname || sandboxConfig.metadata.name,
+    };
+    for (const e of config.envs ?? []) env[e.key] = e.value;
+    this.containers.set(id, {
+      id,
+      sandboxId: podSandboxId,
+      config,
+      dir,
+      logPath: join(s.config.logDirectory, config.logPath),
+      state: 'CONTAINER_CREATED',
+      createdAt: nowNanos(),
+      startedAt: 0n,
+      finishedAt: 0n,
+      exitCode: 0,
+      reason: '',
+      message: '',
+      env,
+      output: new EventEmitter(),
+    });
+    return id;
+  }
+
+  /** The working directory of a container: its own directory, or an absolute workingDir. */
+  private cwd(c: ContainerRecord): string {
+    const wd = c.config.workingDir;
+    return wd !== undefined && wd !== '' && isAbsolute(wd) ? join(c.dir, wd) : c.dir;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const c = this.container(id);
+    if (c.state !== 'CONTAINER_CREATED')
+      throw new RuntimeError('InvalidArgument', `container ${id} is not in created state`);
+    const argv = [...(c.config.command ?? []), ...(c.config.args ?? [])];
+    mkdirSync(dirname(c.logPath), { recursive: true });
+    const log = new CriLogWriter(c.logPath, this.options.logRotation);
+    if (argv.length === 0) {
+      c.state = 'CONTAINER_EXITED';
+      c.exitCode = 128;
+      c.reason = 'ContainerCannotRun';
+      c.message = 'the process runtime has no image entrypoint: the container needs a command or args';
+      c.finishedAt = nowNanos();
+      log.close();
+      throw new RuntimeError('InvalidArgument', c.message);
+    }
+    const cwd = this.cwd(c);
+    mkdirSync(cwd, { recursive: true });
+    const limit = c.config.linux?.resources?.memoryLimitInBytes ?? 0;
+    if (limit > 0) c.cgroup = createMemoryCgroup(this.options.cgroupParent ?? 'kts-process', id, limit);
+    // Joining the cgroup before exec means the command's first allocation is already limited.
+    const [cmd, ...args] =
+      c.cgroup !== undefined
+        ? ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', c.cgroup.dir, ...argv]
+        : (argv as [string, ...string[]]);
+    const child = spawn(cmd as string, args, {
+      cwd,
+      env: c.env,
+      detached: true,
+      stdio: [c.config.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    c.child = child;
+    const pipe = (stream: LogStream, from: NodeJS.ReadableStream | null): void => {
+      from?.on('data', (d: Buffer) => {
+        log.write(stream, d);
+        c.output.emit(stream, d);
+      });
+      from?.on('end', () => log.endStream(stream));
+    };
+    pipe('stdout', child.stdout);
+    pipe('stderr', child.stderr);
+    c.exited = new Promise((resolve) => {
+      child.once('error', (err) => {
+        c.state = 'CONTAINER_EXITED';
+        c.exitCode = 128;
+        c.reason = 'ContainerCannotRun';
+        c.message = err.message;
+        c.finishedAt = nowNanos();
+        log.close();
+        c.output.emit('exit');
+        resolve();
+      });
+      child.once('close', (code, signal) => {
+        if (c.state === 'CONTAINER_EXITED') return resolve();
+        c.state = 'CONTAINER_EXITED';
+        c.finishedAt = nowNanos();
+        c.exitCode = code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 9) : 9);
+        if (c.cgroup !== undefined && c.cgroup.oomKills() > 0) c.reason = 'OOMKilled';
+        else c.reason = c.exitCode === 0 ? 'Completed' : 'Error';
+        log.close();
+        c.cgroup?.remove();
+        c.output.emit('exit');
+        resolve();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (err) =>
+        reject(
+          new RuntimeError(
+            'InvalidArgument',
+            `cannot start container ${c.config.metadata.name}: ${err.message}`,
+          ),
+        ),
+      );
+    });
+    c.state = 'CONTAINER_RUNNING';
+    c.startedAt = nowNanos();
+  }
+
+  private signal(c: ContainerRecord, sig: NodeJS.Signals): void {
+    const pid = c.child?.pid;
+    if (pid === undefined || c.state !== 'CONTAINER_RUNNING') return;
+    try {
+      process.kill(-pid, sig); // the whole process group the container started
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    const c = this.containers.get(id);
+    if (c === undefined) return;
+    if (c.state === 'CONTAINER_CREATED') {
+      c.state = 'CONTAINER_EXITED';
+      c.finishedAt = nowNanos();
+      return;
+    }
+    if (c.state !== 'CONTAINER_RUNNING') return;
+    if (timeoutSeconds > 0) {
+      this.signal(c, 'SIGTERM');
+      const timer = new Promise<'timeout'>((r) =>
+        setTimeout(() => r('timeout'), timeoutSeconds * 1000).unref(),
+      );
+      if ((await Promise.race([c.exited, timer])) !== 'timeout') return;
+    }
+    this.signal(c, 'SIGKILL');
+    await c.exited;
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (c === undefined) return;
+    await this.stopContainer(id, 0);
+    rmSync(c.dir, { recursive: true, force: true });
+    this.containers.delete(id);
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    const c = this.container(id);
+    return {
+      id: c.id,
+      metadata: { ...c.config.metadata },
+      state: c.state,
+      createdAt: c.createdAt,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      exitCode: c.exitCode,
+      image: c.config.image,
+      imageRef: processImageRef(c.config.image),
+      reason: c.reason,
+      message: c.message,
+      labels: { ...(c.config.labels ?? {}) },
+      annotations: { ...(c.config.annotations ?? {}) },
+      mounts: [...(c.config.mounts ?? [])],
+      logPath: c.logPath,
+    };
+  }
+
+  async listContainers(filter?: ContainerFilter): Promise<Container[]> {
+    return [...this.containers.values()]
+      .filter((c) => filter?.id === undefined || filter.id === '' || c.id.startsWith(filter.id))
+      .filter((c) => filter?.state === undefined || c.state === filter.state)
+      .filter(
+        (c) =>
+          filter?.podSandboxId === undefined ||
+          filter.podSandboxId === '' ||
+          c.sandboxId === filter.podSandboxId,
+      )
+      .filter((c) => matchesLabels(c.config.labels ?? {}, filter?.labelSelector))
+      .map((c) => ({
+        id: c.id,
+        podSandboxId: c.sandboxId,
+        metadata: { ...c.config.metadata },
+        image: c.config.image,
+        imageRef: processImageRef(c.config.image),
+        state: c.state,
+        createdAt: c.createdAt,
+        labels: { ...(c.config.labels ?? {}) },
+        annotations: { ...(c.config.annotations ?? {}) },
+      }));
+  }
+
+  private running(id: string): ContainerRecord {
+    const c = this.container(id);
+    if (c.state !== 'CONTAINER_RUNNING')
+      throw new RuntimeError('InvalidArgument', `container ${id} is not running`);
+    return c;
+  }
+
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+    const c = this.running(id);
+    const [bin, ...args] = cmd;
+    if (bin === undefined) throw new RuntimeError('InvalidArgument', 'exec: empty command');
+    return new Promise((resolve, reject) => {
+      const child = spawn(bin, args, {
+        cwd: this.cwd(c),
+        env: c.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let outLen = 0;
+      let errLen = 0;
+      child.stdout.on('data', (d: Buffer) => {
+        if (outLen < MAX_EXEC_OUTPUT) out.push(d.subarray(0, MAX_EXEC_OUTPUT - outLen));
+        outLen += d.length;
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        if (errLen < MAX_EXEC_OUTPUT) err.push(d.subarray(0, MAX_EXEC_OUTPUT - errLen));
+        errLen += d.length;
+      });
+      let timedOut = false;
+      const timer =
+        timeoutSeconds > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+            }, timeoutSeconds * 1000)
+          : undefined;
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new RuntimeError('InvalidArgument', `exec ${JSON.stringify(bin)}: ${e.message}`));
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) {
+          reject(
+            new RuntimeError(
+              'DeadlineExceeded',
+              `command ${JSON.stringify(cmd)} timed out after ${timeoutSeconds}s`,
+            ),
+          );
+          return;
+        }
+        const exitCode = code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 9) : 9);
+        resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode });
+      });
+    });
+  }
+
+  async exec(id: string, cmd: string[], options: StreamOptions): Promise<ExecSession> {
+    const c = this.running(id);
+    if (cmd.length === 0) throw new RuntimeError('InvalidArgument', 'exec: empty command');
+    // Node cannot allocate a pseudo-terminal itself; util-linux `script` runs the command on one.
+    const [bin, ...args] = options.tty ? ['script', '-qfec', shellQuote(cmd), '/dev/null'] : cmd;
+    const child = spawn(bin as string, args, {
+      cwd: this.cwd(c),
+      env: options.tty ? { ...c.env, TERM: c.env.TERM ?? 'xterm' } : c.env,
+      detached: true,
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', options.tty ? 'ignore' : 'pipe'],
+    });
+    const exit = new Promise<number>((resolve) => {
+      child.once('error', () => resolve(126));
+      child.once('close', (code, signal) =>
+        resolve(code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 9) : 9)),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (e) =>
+        reject(new RuntimeError('InvalidArgument', `exec ${JSON.stringify(cmd[0])}: ${e.message}`)),
+      );
+    });
+    // Unwanted streams are drained so the process never blocks on a full pipe.
+    if (!options.stdout) child.stdout?.resume();
+    if (!options.stderr || options.tty) child.stderr?.resume();
+    return {
+      stdin: child.stdin,
+      stdout: options.stdout ? child.stdout : null,
+      stderr: options.stderr && !options.tty ? child.stderr : null,
+      resize: (size: TerminalSize) => {
+        const pts = options.tty && child.pid !== undefined ? childPts(child.pid) : undefined;
+        if (pts !== undefined)
+          spawnSync('stty', ['-F', pts, 'cols', String(size.width), 'rows', String(size.height)]);
+      },
+      exit,
+      close: () => {
+        if (child.exitCode === null && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+      },
+    };
+  }
+
+  async attach(id: string, options: StreamOptions): Promise<ExecSession> {
+    const c = this.running(id);
+    const stdout = options.stdout ? new PassThrough() : null;
+    const stderr = options.stderr && !options.tty ? new PassThrough() : null;
+    const onOut = (d: Buffer): void => void stdout?.write(d);
+    // With a TTY the terminal merges stderr into stdout.
+    const onErr = (d: Buffer): void => void (options.tty ? stdout?.write(d) : stderr?.write(d));
+    c.output.on('stdout', onOut);
+    c.output.on('stderr', onErr);
+    let detach: () => void = () => {};
+    const exit = new Promise<number>((resolve) => {
+      const finish = (): void => {
+        c.output.off('stdout', onOut);
+        c.output.off('stderr', onErr);
+        c.output.off('exit', finish);
+        stdout?.end();
+        stderr?.end();
+        resolve(c.state === 'CONTAINER_EXITED' ? c.exitCode : 0);
+      };
+      detach = finish;
+      c.output.on('exit', finish);
+    });
+    const target = c.child?.stdin ?? null;
+    let stdin: Writable | null = null;
+    if (options.stdin && target !== null) {
+      const pass = new PassThrough();
+      // Without stdinOnce the container keeps its stdin when one attach session ends.
+      pass.pipe(target, { end: c.config.stdinOnce === true });
+      stdin = pass;
+    }
+    return { stdin, stdout, stderr, resize: () => {}, exit, close: () => detach() };
+  }
+
+  async portForward(podSandboxId: string): Promise<PortForwarder> {
+    this.sandbox(podSandboxId);
+    // The sandbox shares the node's network: the pod's port is the host's loopback port.
+    return {
+      connect: (port: number) =>
+        new Promise((resolve, reject) => {
+          const socket = connect({ host: '127.0.0.1', port });
+          socket.once('connect', () => resolve(socket));
+          socket.once('error', (e) =>
+            reject(new RuntimeError('Unavailable', `port-forward to port ${port}: ${e.message}`)),
+          );
+        }),
+      close: () => {},
+    };
+  }
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    const c = this.container(id);
+    const stats: ContainerStats = { id, name: c.config.metadata.name, timestamp: nowNanos() };
+    const pid = c.child?.pid;
+    if (pid === undefined || c.state !== 'CONTAINER_RUNNING') return stats;
+    try {
+      // /proc/<pid>/stat: fields 14 and 15 are user and system time in clock ticks (100 Hz).
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      const ticks = BigInt(fields[11] ?? '0') + BigInt(fields[12] ?? '0');
+      stats.cpuUsageCoreNanoSeconds = ticks * 10_000_000n;
+      const rssPages = BigInt(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1] ?? '0');
+      stats.memoryRssBytes = rssPages * 4096n;
+      const usage = c.cgroup?.usageBytes();
+      stats.memoryUsageBytes = usage !== undefined ? BigInt(usage) : stats.memoryRssBytes;
+      stats.memoryWorkingSetBytes = stats.memoryUsageBytes;
+    } catch {
+      // exited between the check and the read
+    }
+    return stats;
+  }
+
+  async pullImage(image: string, _auth?: AuthConfig): Promise<string> {
+    return processImageRef(image);
+  }
+
+  async imageStatus(image: string): Promise<Image | null> {
+    return {
+      id: processImageRef(image),
+      repoTags: [image],
+      repoDigests: [],
+      size: 0,
+      username: '',
+      pinned: false,
+    };
+  }
+
+  async listImages(): Promise<Image[]> {
+    const names = new Set([...this.containers.values()].map((c) => c.config.image));
+    return [...names].map((n) => ({
+      id: processImageRef(n),
+      repoTags: [n],
+      repoDigests: [],
+      size: 0,
+      username: '',
+      pinned: false,
+    }));
+  }
+
+  async removeImage(_image: string): Promise<void> {}
+
+  /** Kills every container (SIGKILL) and removes the runtime's now empty parent cgroup. */
+  async close(): Promise<void> {
+    await Promise.all([...this.containers.keys()].map((id) => this.stopContainer(id, 0)));
+    removeCgroupParent(this.options.cgroupParent ?? 'kts-process');
+  }
+}
+
+/** The image reference the process runtime reports: images are names only, never pulled. */
+export function processImageRef(image: string): string {
+  return `process://${image}`;
+}
