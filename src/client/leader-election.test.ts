@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { internalError } from '../machinery/status-error.js';
+import { LeaderElector } from './leader-election.js';
+import { LEASES } from './resources.js';
+import { FakeClient } from './testing/fake-client.js';
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('LeaderElector', () => {
+  it('validates timing like upstream', () => {
+    const base = {
+      client: new FakeClient(),
+      namespace: 'ns',
+      name: 'l',
+      identity: 'me',
+      callbacks: { onStartedLeading() {}, onStoppedLeading() {} },
+    };
+    assert.throws(
+      () => new LeaderElector({ ...base, leaseDurationMs: 10_000 }),
+      /leaseDuration must be greater than renewDeadline/,
+    );
+    assert.throws(
+      () => new LeaderElector({ ...base, retryPeriodMs: 9_000 }),
+      /renewDeadline must be greater than retryPeriod\*JitterFactor/,
+    );
+    assert.throws(() => new LeaderElector({ ...base, identity: '' }), /identity/);
+  });
+
+  it('creates the lease, renews it, and stops leading when renewal keeps failing', async () => {
+    const fake = new FakeClient();
+    const events: string[] = [];
+    let leadingSignal: AbortSignal | undefined;
+    const e = new LeaderElector({
+      client: fake,
+      namespace: 'ns',
+      name: 'l',
+      identity: 'me',
+      leaseDurationMs: 400,
+      renewDeadlineMs: 200,
+      retryPeriodMs: 40,
+      callbacks: {
+        onStartedLeading: (s) => {
+          leadingSignal = s;
+          events.push('started');
+        },
+        onStoppedLeading: () => events.push('stopped'),
+        onNewLeader: (id) => events.push(`leader ${id}`),
+      },
+    });
+    const ac = new AbortController();
+    const run = e.run(ac.signal);
+    await until(() => events.includes('started'));
+    const lease = await fake.resource(LEASES).get('ns', 'l');
+    assert.equal(lease.spec?.holderIdentity, 'me');
+    assert.equal(lease.spec?.leaseTransitions, 0);
+    assert.match(lease.spec?.acquireTime ?? '', /\.\d{6}Z$/);
+    await until(() => fake.actions().filter((a) => a.verb === 'update').length >= 2);
+    fake.prependReactor('update', 'leases', () => {
+      throw internalError('etcd is down');
+    });
+    await run;
+    assert.equal(leadingSignal?.aborted, true);
+    assert.deepEqual(events, ['leader me', 'started', 'stopped']);
+  });
+});

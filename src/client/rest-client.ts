@@ -1,0 +1,304 @@
+// The HTTP(S) client of the API server (client-go rest.RESTClient). One keep-alive agent
+// per client carries every request; a token bucket throttles requests client-side (50 qps,
+// burst 100 by default, like kube-controller-manager's flags). Failures are retried with
+// exponential backoff when retrying is safe: connection refused and 429 for every verb (the
+// server never processed the request), other connection errors and 5xx only for idempotent
+// verbs. Error responses become StatusError from the response's Status body, so callers
+// use `isNotFound(err)` and friends. `resource(gvr)` gives the per-resource verbs.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { StatusError, type Status, type StatusReason } from '../machinery/status-error.js';
+import { abortReason, type Clock, realClock } from './clock.js';
+import type { Client, KubeObject, ResourceClient, TypedGVR } from './interface.js';
+import type { RestConfig } from './kubeconfig.js';
+import { RestResourceClient } from './resource-client.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** HTTP methods the API uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+
+/** Query parameter values; undefined and false-y optional values are skipped by the caller. */
+export type QueryValue = string | number | boolean | undefined;
+
+/** One request. */
+export interface RestRequest {
+  method: HttpMethod;
+  /** Absolute path (`/api/v1/pods`). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** JSON-encoded unless it is already a string or Buffer. */
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Skip retries (watches handle their own). */
+  noRetry?: boolean;
+}
+
+/** Options of the REST client beyond the RestConfig. */
+export interface RestClientOptions {
+  clock?: Clock;
+  /** Retries after the first attempt (default 5). */
+  maxRetries?: number;
+  /** First retry backoff in ms (default 50, doubling, capped at 5 s). */
+  retryBaseMs?: number;
+}
+
+const DEFAULT_QPS = 50;
+const DEFAULT_BURST = 100;
+const MAX_BACKOFF_MS = 5000;
+const TOKEN_FILE_TTL_MS = 60_000;
+const IDEMPOTENT = new Set<HttpMethod>(['GET', 'HEAD', 'PUT', 'DELETE']);
+// Connection errors for which the request never reached the server.
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECTION_ERRORS = new Set([...NOT_SENT, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET']);
+
+/** The API client over HTTP(S). */
+export class RestClient implements Client {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+  private readonly limiter: TokenBucket;
+  private readonly clock: Clock;
+  private readonly maxRetries: number;
+  private readonly retryBaseMs: number;
+  private readonly userAgent: string;
+  private cachedToken: { value: string; readAt: number } | undefined;
+
+  /** A client of the server described by config. */
+  constructor(
+    readonly config: RestConfig,
+    opts: RestClientOptions = {},
+  ) {
+    this.base = new URL(config.server);
+    this.clock = opts.clock ?? realClock;
+    this.maxRetries = opts.maxRetries ?? 5;
+    this.retryBaseMs = opts.retryBaseMs ?? 50;
+    this.userAgent = config.userAgent ?? 'kts/v1.32.0';
+    this.limiter = new TokenBucket(config.qps ?? DEFAULT_QPS, config.burst ?? DEFAULT_BURST, this.clock);
+    if (this.base.protocol === 'http:') {
+      this.transport = http;
+      this.agent = new http.Agent({ keepAlive: true });
+    } else {
+      this.transport = https;
+      this.agent = new https.Agent({
+        keepAlive: true,
+        ...(config.caData !== undefined ? { ca: config.caData } : {}),
+        ...(config.certData !== undefined ? { cert: config.certData } : {}),
+        ...(config.keyData !== undefined ? { key: config.keyData } : {}),
+        ...(config.tlsServerName !== undefined ? { servername: config.tlsServerName } : {}),
+        rejectUnauthorized: config.insecureSkipTLSVerify !== true,
+      });
+    }
+  }
+
+  /** The verbs of one resource. */
+  resource<T extends KubeObject = KubeObject>(gvr: TypedGVR<T>): ResourceClient<T> {
+    return new RestResourceClient<T>(this, gvr);
+  }
+
+  /** Sends a request and decodes the JSON response (undefined for an empty body). */
+  async request<R = unknown>(req: RestRequest): Promise<R> {
+    const res = await this.send(req);
+    const body = await readBody(res, req.signal);
+    if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
+      if (body.length === 0) return undefined as R;
+      return JSON.parse(body.toString('utf8')) as R;
+    }
+    throw decodeError(res, body, req);
+  }
+
+  /**
+   * Sends a request and returns the open response once it succeeded (2xx), for streaming
+   * (watch, logs). Error responses throw StatusError.
+   */
+  async stream(req: RestRequest): Promise<IncomingMessage> {
+    const res = await this.send(req);
+    const code = res.statusCode ?? 0;
+    if (code >= 200 && code < 300) return res;
+    const body = await readBody(res, req.signal);
+    throw decodeError(res, body, req);
+  }
+
+  /** Closes idle keep-alive connections; requests in flight finish. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // Sends with throttling and retries; resolves with a response whose status is final.
+  private async send(req: RestRequest): Promise<IncomingMessage> {
+    for (let attempt = 0; ; attempt++) {
+      await this.limiter.wait(req.signal);
+      let res: IncomingMessage;
+      try {
+        res = await this.once(req);
+      } catch (err) {
+        if (req.signal?.aborted) throw abortReason(req.signal);
+        if (!this.mayRetry(req, attempt) || !retryableConnectionError(err, req.method)) throw err;
+        await this.clock.sleep(this.backoff(attempt), req.signal);
+        continue;
+      }
+      const code = res.statusCode ?? 0;
+      const retryable = code === 429 || (code >= 500 && code !== 501 && IDEMPOTENT.has(req.method));
+      if (!retryable || !this.mayRetry(req, attempt)) return res;
+      res.resume();
+      const after = retryAfterMs(res);
+      await this.clock.sleep(Math.max(after, this.backoff(attempt)), req.signal);
+    }
+  }
+
+  private mayRetry(req: RestRequest, attempt: number): boolean {
+    return req.noRetry !== true && attempt < this.maxRetries;
+  }
+
+  private backoff(attempt: number): number {
+    return Math.min(MAX_BACKOFF_MS, this.retryBaseMs * 2 ** attempt);
+  }
+
+  private once(req: RestRequest): Promise<IncomingMessage> {
+    const url = new URL(this.base.pathname.replace(/\/$/, '') + req.path, this.base);
+    for (const [k, v] of Object.entries(req.query ?? {})) {
+      if (v === undefined) continue;
+      url.searchParams.set(k, String(v));
+    }
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    const token = this.bearerToken();
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    let payload: Buffer | undefined;
+    if (req.body !== undefined) {
+      payload = Buffer.isBuffer(req.body)
+        ? req.body
+        : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const r = this.transport.request(url, { method: req.method, headers, agent: this.agent }, resolve);
+      r.on('error', reject);
+      if (req.signal !== undefined) {
+        const signal = req.signal;
+        if (signal.aborted) {
+          r.destroy(abortReason(signal));
+          return;
+        }
+        const onAbort = (): void => {
+          r.destroy(abortReason(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        r.on('close', () => signal.removeEventListener('abort', onAbort));
+      }
+      r.end(payload);
+    });
+  }
+
+  private bearerToken(): string | undefined {
+    const file = this.config.tokenFile;
+    if (file !== undefined) {
+      const now = this.clock.now();
+      if (this.cachedToken === undefined || now - this.cachedToken.readAt > TOKEN_FILE_TTL_MS) {
+        try {
+          this.cachedToken = { value: readFileSync(file, 'utf8').trim(), readAt: now };
+        } catch (err) {
+          // Keep the last good token: a rotation may briefly remove the file.
+          if (this.cachedToken === undefined) throw err;
+        }
+      }
+      return this.cachedToken.value;
+    }
+    return this.config.token;
+  }
+}
+
+function retryableConnectionError(err: unknown, method: HttpMethod): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !CONNECTION_ERRORS.has(code)) return false;
+  return NOT_SENT.has(code) || IDEMPOTENT.has(method);
+}
+
+function retryAfterMs(res: IncomingMessage): number {
+  const h = res.headers['retry-after'];
+  if (h === undefined) return 0;
+  const s = Number(h);
+  if (Number.isFinite(s) && s >= 0) return s * 1000;
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
+}
+
+/** Reads a whole response body. */
+export function readBody(res: IncomingMessage, signal?: AbortSignal): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', (err) => reject(signal?.aborted ? abortReason(signal) : err));
+    res.on('aborted', () => reject(signal?.aborted ? abortReason(signal) : new Error('response aborted')));
+  });
+}
+
+// Reasons client-go's NewGenericServerResponse assigns when the body is not a Status.
+const GENERIC: Record<number, [StatusReason, string]> = {
+  400: ['BadRequest', 'the server rejected our request for an unknown reason'],
+  401: ['Unauthorized', 'the server has asked for the client to provide credentials'],
+  403: ['Forbidden', 'the server does not allow access to the requested resource'],
+  404: ['NotFound', 'the server could not find the requested resource'],
+  405: ['MethodNotAllowed', 'the server does not allow this method on the requested resource'],
+  406: ['NotAcceptable', 'the server was unable to respond with a content type that the client supports'],
+  409: ['Conflict', 'the server reported a conflict'],
+  410: ['Gone', 'the server no longer has the requested resource'],
+  413: ['RequestEntityTooLarge', 'the server has rejected the request because it is too large'],
+  415: [
+    'UnsupportedMediaType',
+    'the server was unable to respond with a content type that the client supports',
+  ],
+  422: ['Invalid', 'the server rejected our request due to an error in our request'],
+  429: ['TooManyRequests', 'the server has received too many requests and has asked us to try again later'],
+  500: ['InternalError', 'an error on the server has prevented the request from succeeding'],
+  503: ['ServiceUnavailable', 'the server is currently unable to handle the request'],
+  504: [
+    'Timeout',
+    'the server was unable to return a response in the time allotted, but may still be processing the request',
+  ],
+};
+
+/** Turns an error response into a StatusError, preferring the Status the server sent. */
+export function decodeError(res: IncomingMessage, body: Buffer, req?: RestRequest): StatusError {
+  const code = res.statusCode ?? 0;
+  const text = body.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (isStatus(parsed)) return statusToError(parsed, code);
+  const [reason, message] = GENERIC[code] ?? [
+    '',
+    `an error on the server ("${text.slice(0, 200)}") has prevented the request from succeeding`,
+  ];
+  const retryAfter = retryAfterMs(res) / 1000;
+  return new StatusError({
+    code,
+    reason,
+    message:
+      req !== undefined && text !== '' && GENERIC[code] !== undefined
+        ? `${message} (${text.trim().slice(0, 200)})`
+        : message,
+    ...(retryAfter > 0 ? { details: { retryAfterSeconds: retryAfter } } : {}),
+  });
+}
+
+/** True for a metav1.Status object. */
+export function isStatus(v: unknown): v is Status {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'Status';
+}
+
+/** A StatusError carrying the given Status (code from the Status, else `fallbackCode`). */
+export function statusToError(s: Status, fallbackCode = 500): StatusError {
+  return new StatusError({
+    code: typeof s.code === 'number' && s.code !== 0 ? s.code : fallbackCode,
+    ...(s.reason !== undefined ? { reason: s.reason } : {}),
+    ...(s.message !== undefined ? { message: s.message } : {}),
+    ...(s.details !== undefined ? { details: s.details } : {}),
+    ...(s.metadata !== undefined ? { metadata: s.metadata } : {}),
+  });
+}
