@@ -53,9 +53,8 @@ describe('event recorder', () => {
     const b = new EventBroadcaster({ client });
     const rec = b.newRecorder({ component: 'agg' });
     const ref = { kind: 'Pod', namespace: 'default', name: 'noisy', uid: 'u-1', apiVersion: 'v1' };
-    const t0 = performance.now();
+    // event() only queues; the broadcaster writes asynchronously until flush().
     for (let i = 0; i < 12; i++) rec.event(ref, 'Warning', 'BackOff', `attempt ${i}`);
-    assert.ok(performance.now() - t0 < 50, 'recording is synchronous and cheap');
     await b.flush();
     const events = (await client.resource(EVENTS).list('default')).items.filter(
       (e) => e.involvedObject.name === 'noisy',

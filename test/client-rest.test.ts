@@ -201,7 +201,6 @@ describe('REST client', () => {
       await run;
     }
     t.diagnostic(`informer sync of 10,000 pods: ${times.map((x) => `${Math.round(x)} ms`).join(', ')}`);
-    // The second run is warm; generous bound for a shared CI machine.
-    assert.ok((times[1] ?? Infinity) < 2000, `sync took ${times[1]} ms`);
+    // Sync speed is reported above; the benchmarks own speed targets.
   });
 });

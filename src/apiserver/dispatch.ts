@@ -60,6 +60,16 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
   } else if (!resource.verbs.includes(verb)) {
     throw methodNotAllowed();
   }
+  // Routes that do not exist upstream: PUT/PATCH of a collection, POST to a named object,
+  // and methods with no verb (OPTIONS, …) all answer 405 there.
+  if (
+    sub === '' &&
+    (verb === '' ||
+      ((verb === 'update' || verb === 'patch') && info.name === '') ||
+      (verb === 'create' && info.name !== ''))
+  ) {
+    throw methodNotAllowed();
+  }
 
   if (isVirtual(resource)) {
     const s = { ...rr, resource, store: ctx.stores.byName('', 'namespaces') };

@@ -1,7 +1,8 @@
 // JSON request bodies. The fast path is V8's JSON.parse; a hand-written scanner runs when
 // that fails (to report the error as Go's encoding/json words it, with a position) and when
 // the caller needs duplicate keys (strict field validation reports `duplicate field "x"`).
-// Both enforce upstream's nesting limit of 10,000 and reject invalid UTF-8 in byte input.
+// Both enforce a nesting limit (with Go's "exceeded max depth" wording) and reject invalid
+// UTF-8 in byte input.
 import { badRequest, StatusError } from '../../machinery/status-error.js';
 
 /**
@@ -17,8 +18,13 @@ export class JSONSyntaxError extends StatusError {
   }
 }
 
-/** Upstream's encoding/json maxNestingDepth. */
-export const MAX_JSON_DEPTH = 10000;
+/**
+ * The nesting limit. Upstream's encoding/json allows 10,000 levels, but V8's own recursive
+ * JSON.stringify and structuredClone overflow the stack between 1,000 and 5,000 levels, so a
+ * document accepted at upstream's depth could not be stored or echoed (a 500); no real API
+ * object comes near 1,000.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -16,7 +16,7 @@ import {
   type ToJSOptions,
 } from 'yaml';
 import { badRequest, StatusError } from '../../machinery/status-error.js';
-import { decodeUTF8 } from './json.js';
+import { decodeUTF8, MAX_JSON_DEPTH } from './json.js';
 
 /** Alias expansions allowed per document before it is rejected as an alias bomb. */
 export const MAX_YAML_ALIAS_COUNT = 100;
@@ -47,21 +47,53 @@ const TO_JS: ToJSOptions = { maxAliasCount: MAX_YAML_ALIAS_COUNT };
 /** Parses one YAML document into a JSON value (an empty document is null). */
 export function decodeYAML(input: string | Uint8Array): unknown {
   const text = typeof input === 'string' ? input : decodeUTF8(input);
-  const doc = parseDocument(text, OPTIONS);
-  return documentToJSON(doc, text);
+  return withinStack(() => documentToJSON(parseDocument(text, OPTIONS), text));
+}
+
+// The yaml library parses and converts recursively: a deeply nested document exhausts the
+// stack, which must be a 400 like JSON's nesting limit rather than escape as a 500. The
+// result is held to the JSON limit so later stages never meet a deeper object.
+function withinStack(f: () => unknown): unknown {
+  const v = catchDepth(f);
+  if (tooDeep(v, MAX_JSON_DEPTH)) throw badRequest(DEPTH_ERROR);
+  return v;
+}
+
+function catchDepth<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) throw badRequest(DEPTH_ERROR);
+    throw e;
+  }
+}
+
+const DEPTH_ERROR = `error converting YAML to JSON: yaml: exceeded max depth of ${MAX_JSON_DEPTH}`;
+
+function tooDeep(root: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) {
+      if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+    }
+  }
+  return false;
 }
 
 /** Parses a `---`-separated stream; empty documents (e.g. a trailing `---`) are dropped. */
 export function decodeYAMLStream(input: string | Uint8Array): unknown[] {
   const text = typeof input === 'string' ? input : decodeUTF8(input);
-  const docs = parseAllDocuments(text, OPTIONS);
+  const docs = catchDepth(() => parseAllDocuments(text, OPTIONS));
   if (!Array.isArray(docs)) {
     // An empty stream parses to an EmptyStream marker.
     return [];
   }
   const out: unknown[] = [];
   for (const doc of docs) {
-    const v = documentToJSON(doc, text);
+    const v = withinStack(() => documentToJSON(doc, text));
     if (v !== null && v !== undefined) out.push(v);
   }
   return out;

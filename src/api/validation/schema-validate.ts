@@ -23,8 +23,10 @@ export interface SchemaValidateOptions {
   /** Resolves refs; defaults to the generated schema table. */
   lookup?: DefinitionLookup;
   /**
-   * Removes unknown fields from `obj` in place, as decoding into Go structs drops them:
-   * a write accepted under Warn or Ignore must not persist them.
+   * Normalises `obj` in place as decoding into Go structs would: unknown fields are dropped
+   * (a write accepted under Warn or Ignore must not persist them), a null struct field is
+   * left unset, and a null list item or map value becomes its type's zero value (`""`, 0,
+   * false, {}), so later stages never meet a null where the type allows none.
    */
   prune?: boolean;
 }
@@ -208,6 +210,7 @@ function walkArray(v: unknown, node: CompiledNode, st: WalkState, depth: number)
   st.structs[depth] = '';
   for (let i = 0; i < v.length; i++) {
     st.segs[depth] = i;
+    if (v[i] === null && st.prune) v[i] = zeroValue(elem.kind);
     walk(v[i], elem, st, depth + 1);
   }
 }
@@ -224,6 +227,7 @@ function walkMap(v: unknown, node: CompiledNode, st: WalkState, depth: number): 
   const rec = v as Record<string, unknown>;
   for (const key in rec) {
     st.segs[depth] = key;
+    if (rec[key] === null && st.prune) rec[key] = zeroValue(elem.kind);
     walk(rec[key], elem, st, depth + 1);
   }
 }
@@ -245,10 +249,39 @@ function walkStruct(v: unknown, node: CompiledNode, st: WalkState, depth: number
       }
       continue;
     }
+    if (rec[key] === null && st.prune) {
+      delete rec[key];
+      continue;
+    }
     st.segs[depth] = key;
     st.segKinds[depth] = SEG_FIELD;
     st.structs[depth] = node.structName;
     walk(rec[key], child, st, depth + 1);
+  }
+}
+
+// Go's zero value of a list item or map value decoded from null (times and free-form
+// values stay null, which is how Go encodes their zero).
+function zeroValue(kind: NodeKind): unknown {
+  switch (kind) {
+    case NodeKind.String:
+    case NodeKind.Bytes:
+      return '';
+    case NodeKind.Integer:
+    case NodeKind.Number:
+    case NodeKind.IntOrString:
+      return 0;
+    case NodeKind.Boolean:
+      return false;
+    case NodeKind.Quantity:
+      return '0';
+    case NodeKind.Struct:
+    case NodeKind.Map:
+      return {};
+    case NodeKind.Array:
+      return [];
+    default:
+      return null;
   }
 }
 

@@ -10,8 +10,8 @@ import type { KObject } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
 import { rfc3339 } from '../registry/store.js';
 import { apiVersionOf } from './render.js';
-import type { Scope, UserInfo } from './scope.js';
-import { checkTypeMeta, readObject } from './write.js';
+import { parseWriteOptions, type Scope, type UserInfo } from './scope.js';
+import { checkSchema, checkTypeMeta, readObject } from './write.js';
 
 /** The attributes an authorization decision is made on (upstream authorizer.Attributes). */
 export interface AuthzAttributes {
@@ -107,8 +107,12 @@ function decisionStatus(d: Decision): Obj {
 
 /** POST of one of the review kinds. */
 export async function handleReview(s: Scope, authz: Authorizer, tokens: TokenIssuer): Promise<void> {
-  const { obj } = await readObject(s);
+  const wo = parseWriteOptions(s);
+  const { obj, duplicates } = await readObject(s);
   checkTypeMeta(s, obj);
+  // Typed decoding as upstream's: wrong types are 400s and unknown fields are dropped
+  // before the review is echoed back.
+  checkSchema(s, obj, duplicates, wo);
   const sp = isObject(obj.spec) ? (obj.spec as Obj) : {};
   switch (s.resource.kind) {
     case 'SelfSubjectAccessReview':

