@@ -1,0 +1,53 @@
+// The contract between the controller manager and its controllers. Every controller is a
+// client of the API only (informers from the shared factory, writes through the client),
+// level-based and idempotent; the manager builds them from a ControllerContext, starts the
+// shared informers once all are registered, and runs them until the signal aborts.
+import type { SharedInformerFactory } from '../client/cache/informer-factory.js';
+import type { Clock } from '../client/clock.js';
+import type { EventRecorder } from '../client/events.js';
+import type { Client } from '../client/interface.js';
+import type { Logger } from '../client/log.js';
+
+/** Settings shared by controllers (upstream kube-controller-manager flags). */
+export interface ControllerOptions {
+  /** Cluster pod CIDR for node IPAM (default 10.42.0.0/16) and per-node mask (24). */
+  clusterCIDR: string;
+  nodeCIDRMaskSize: number;
+  /** Node lifecycle: how long a node may go without renewing its Lease (default 40 s). */
+  nodeMonitorGracePeriodMs: number;
+  /** Workers per controller (upstream's --concurrent-*-syncs, default 5). */
+  workers: number;
+  /** PodGC: terminated pods kept before deletion starts (upstream 12500). */
+  terminatedPodGCThreshold: number;
+}
+
+/** What every controller is built from. */
+export interface ControllerContext {
+  client: Client;
+  informers: SharedInformerFactory;
+  /** Recorder whose events name this controller as their source. */
+  recorder(component: string): EventRecorder;
+  clock: Clock;
+  log: Logger;
+  options: ControllerOptions;
+}
+
+/** A running controller. `run` resolves after the signal aborts and its workers stopped. */
+export interface Controller {
+  /** Upstream's controller name (`replicaset`, `deployment`, `garbage-collector`, …). */
+  readonly name: string;
+  /** Registers informer handlers; called before the shared informers start. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/** Builds a controller; the manager calls each factory once. */
+export type ControllerFactory = (ctx: ControllerContext) => Controller;
+
+/** Default options. */
+export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
+  clusterCIDR: '10.42.0.0/16',
+  nodeCIDRMaskSize: 24,
+  nodeMonitorGracePeriodMs: 40_000,
+  workers: 5,
+  terminatedPodGCThreshold: 12500,
+};
