@@ -153,7 +153,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const now = new Date();
       const user: UserInfo = authn.authenticate(
         {
-          socket: req.socket as unknown as TLSSocket,
+          // HTTP/2: the session's socket is one object per connection (req.socket is a new
+          // proxy per stream); HTTP/1.1 requests (allowHTTP1) have no stream.
+          socket: ((req as { stream?: http2.ServerHttp2Stream }).stream?.session?.socket ??
+            req.socket) as unknown as TLSSocket,
           authorization:
             typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
         },

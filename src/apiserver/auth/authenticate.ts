@@ -17,6 +17,10 @@ export interface AuthnInput {
 
 /** Resolves the user of a request; throws 401 for bad credentials. */
 export class Authenticator {
+  // A client certificate is fixed for the life of a TLS connection, so its user is computed
+  // once per connection rather than per request (getPeerCertificate is costly).
+  private readonly certUsers = new WeakMap<object, UserInfo>();
+
   constructor(private readonly tokens: TokenIssuer) {}
 
   authenticate(input: AuthnInput, now: Date): UserInfo {
@@ -46,6 +50,10 @@ export class Authenticator {
       };
     }
     const sock = input.socket;
+    if (sock) {
+      const cached = this.certUsers.get(sock);
+      if (cached) return cached;
+    }
     if (sock?.authorized) {
       const cert = sock.getPeerCertificate();
       const subj = cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined;
@@ -53,7 +61,9 @@ export class Authenticator {
       if (typeof cn === 'string' && cn !== '') {
         const o = subj?.O;
         const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
-        return { username: cn, groups: [...groups, 'system:authenticated'] };
+        const user = { username: cn, groups: [...groups, 'system:authenticated'] };
+        this.certUsers.set(sock, user);
+        return user;
       }
     }
     return ANONYMOUS;
