@@ -1,0 +1,210 @@
+// Everything the scheduler knows about one node: the Node object, the pods on it (bound or
+// assumed), the sum of their requests, the host ports they hold and the images present.
+// Every mutation bumps `generation` so the cache can copy only changed nodes into the
+// per-cycle snapshot.
+
+import type { ContainerPort, Node, Pod } from '../../api/generated/types/core-v1.js';
+import { PodInfo } from './pod-info.js';
+import { Resource } from './resource.js';
+
+let generationCounter = 0;
+
+/** A new, globally increasing generation number. */
+export function nextGeneration(): number {
+  generationCounter += 1;
+  return generationCounter;
+}
+
+/** An image on a node plus how many nodes have it (shared between NodeInfos). */
+export interface ImageStateSummary {
+  size: number;
+  numNodes: number;
+}
+
+/** The IP that means "every address" for host ports. */
+export const DEFAULT_BIND_ALL_HOST_IP = '0.0.0.0';
+
+/** Host ports in use: ip → set of "protocol/port" (upstream's HostPortInfo). */
+export class HostPortInfo {
+  private readonly byIP = new Map<string, Set<string>>();
+
+  /** Records a port; an empty ip means 0.0.0.0 and an empty protocol means TCP. */
+  add(ip: string | undefined, protocol: string | undefined, port: number): void {
+    if (port <= 0) return;
+    const key = `${protocol || 'TCP'}/${port}`;
+    const addr = ip || DEFAULT_BIND_ALL_HOST_IP;
+    let s = this.byIP.get(addr);
+    if (s === undefined) {
+      s = new Set();
+      this.byIP.set(addr, s);
+    }
+    s.add(key);
+  }
+
+  /** Forgets a port. */
+  remove(ip: string | undefined, protocol: string | undefined, port: number): void {
+    if (port <= 0) return;
+    const addr = ip || DEFAULT_BIND_ALL_HOST_IP;
+    const s = this.byIP.get(addr);
+    if (s === undefined) return;
+    s.delete(`${protocol || 'TCP'}/${port}`);
+    if (s.size === 0) this.byIP.delete(addr);
+  }
+
+  /**
+   * True when the port conflicts: 0.0.0.0 conflicts with the same protocol/port on any ip,
+   * and a specific ip conflicts with itself and with 0.0.0.0.
+   */
+  checkConflict(ip: string | undefined, protocol: string | undefined, port: number): boolean {
+    if (port <= 0) return false;
+    const key = `${protocol || 'TCP'}/${port}`;
+    const addr = ip || DEFAULT_BIND_ALL_HOST_IP;
+    if (addr === DEFAULT_BIND_ALL_HOST_IP) {
+      for (const s of this.byIP.values()) if (s.has(key)) return true;
+      return false;
+    }
+    return (
+      (this.byIP.get(addr)?.has(key) ?? false) || (this.byIP.get(DEFAULT_BIND_ALL_HOST_IP)?.has(key) ?? false)
+    );
+  }
+
+  /** Number of ips with ports. */
+  get size(): number {
+    return this.byIP.size;
+  }
+
+  /** A deep copy. */
+  clone(): HostPortInfo {
+    const c = new HostPortInfo();
+    for (const [ip, s] of this.byIP) c.byIP.set(ip, new Set(s));
+    return c;
+  }
+}
+
+/** The host ports a pod asks for (containers and init containers, hostPort > 0). */
+export function podHostPorts(pod: Pod): ContainerPort[] {
+  const out: ContainerPort[] = [];
+  const spec = pod.spec;
+  if (spec === undefined) return out;
+  for (const c of spec.containers ?? [])
+    for (const p of c.ports ?? []) if ((p.hostPort ?? 0) > 0) out.push(p);
+  for (const c of spec.initContainers ?? [])
+    for (const p of c.ports ?? []) if ((p.hostPort ?? 0) > 0) out.push(p);
+  return out;
+}
+
+/** Per-node aggregate state (upstream's framework.NodeInfo). */
+export class NodeInfo {
+  /** The Node; undefined for a node deleted while pods still reference it. */
+  node: Node | undefined = undefined;
+  pods: PodInfo[] = [];
+  podsWithAffinity: PodInfo[] = [];
+  podsWithRequiredAntiAffinity: PodInfo[] = [];
+  usedPorts: HostPortInfo = new HostPortInfo();
+  requested: Resource = new Resource();
+  nonZeroRequested: Resource = new Resource();
+  allocatable: Resource = new Resource();
+  /** Image name → state, for every name of every image on the node. */
+  imageStates: Map<string, ImageStateSummary> = new Map();
+  /** namespace/claim → number of pods using it. */
+  pvcRefCounts: Map<string, number> = new Map();
+  generation: number = nextGeneration();
+
+  /** The node's name ('' when unset). */
+  get name(): string {
+    return this.node?.metadata?.name ?? '';
+  }
+
+  /** Sets the Node and recomputes allocatable. */
+  setNode(node: Node): void {
+    this.node = node;
+    this.allocatable = Resource.fromList(node.status?.allocatable ?? node.status?.capacity);
+    this.generation = nextGeneration();
+  }
+
+  /** Forgets the Node object (pods stay until removed). */
+  removeNode(): void {
+    this.node = undefined;
+    this.generation = nextGeneration();
+  }
+
+  /** Adds a pod and its requests, ports and claims. */
+  addPod(pi: PodInfo): void {
+    this.pods.push(pi);
+    if (pi.hasAffinity()) this.podsWithAffinity.push(pi);
+    if (pi.hasRequiredAntiAffinity()) this.podsWithRequiredAntiAffinity.push(pi);
+    this.updateUsage(pi, 1);
+    this.generation = nextGeneration();
+  }
+
+  /** Removes a pod by key; false when it was not here. */
+  removePod(key: string): boolean {
+    const i = this.pods.findIndex((p) => p.key === key);
+    if (i < 0) return false;
+    const pi = this.pods[i] as PodInfo;
+    this.pods.splice(i, 1);
+    removeByKey(this.podsWithAffinity, key);
+    removeByKey(this.podsWithRequiredAntiAffinity, key);
+    this.updateUsage(pi, -1);
+    this.generation = nextGeneration();
+    return true;
+  }
+
+  private updateUsage(pi: PodInfo, sign: 1 | -1): void {
+    if (sign > 0) {
+      this.requested.add(pi.requests);
+      this.nonZeroRequested.add(pi.nonZeroRequests);
+    } else {
+      this.requested.sub(pi.requests);
+      this.nonZeroRequested.sub(pi.nonZeroRequests);
+    }
+    for (const p of podHostPorts(pi.pod)) {
+      if (sign > 0) this.usedPorts.add(p.hostIP, p.protocol, p.hostPort ?? 0);
+      else this.usedPorts.remove(p.hostIP, p.protocol, p.hostPort ?? 0);
+    }
+    const ns = pi.pod.metadata?.namespace ?? '';
+    for (const v of pi.pod.spec?.volumes ?? []) {
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (claim === undefined) continue;
+      const k = `${ns}/${claim}`;
+      const n = (this.pvcRefCounts.get(k) ?? 0) + sign;
+      if (n <= 0) this.pvcRefCounts.delete(k);
+      else this.pvcRefCounts.set(k, n);
+    }
+  }
+
+  /** A copy whose lists and sums can change independently (pods themselves are shared). */
+  clone(): NodeInfo {
+    const c = new NodeInfo();
+    c.copyFrom(this);
+    return c;
+  }
+
+  /** Makes this a copy of o, keeping this object's identity (snapshots hold references). */
+  copyFrom(o: NodeInfo): void {
+    this.node = o.node;
+    this.pods = o.pods.slice();
+    this.podsWithAffinity = o.podsWithAffinity.slice();
+    this.podsWithRequiredAntiAffinity = o.podsWithRequiredAntiAffinity.slice();
+    this.usedPorts = o.usedPorts.size === 0 ? new HostPortInfo() : o.usedPorts.clone();
+    this.requested = o.requested.clone();
+    this.nonZeroRequested = o.nonZeroRequested.clone();
+    this.allocatable = o.allocatable;
+    this.imageStates = o.imageStates;
+    this.pvcRefCounts = o.pvcRefCounts.size === 0 ? new Map() : new Map(o.pvcRefCounts);
+    this.generation = o.generation;
+  }
+}
+
+function removeByKey(list: PodInfo[], key: string): void {
+  const i = list.findIndex((p) => p.key === key);
+  if (i >= 0) list.splice(i, 1);
+}
+
+/** A NodeInfo for a node and pods (tests and tools). */
+export function newNodeInfo(node: Node | undefined, ...pods: Pod[]): NodeInfo {
+  const ni = new NodeInfo();
+  if (node !== undefined) ni.setNode(node);
+  for (const p of pods) ni.addPod(new PodInfo(p));
+  return ni;
+}
