@@ -30,6 +30,8 @@ export interface ControllerContext {
   clock: Clock;
   log: Logger;
   options: ControllerOptions;
+  /** PEM of the cluster CA, published as `kube-root-ca.crt` in every namespace. */
+  rootCA?: string;
 }
 
 /** A running controller. `run` resolves after the signal aborts and its workers stopped. */
