@@ -273,3 +273,47 @@ describe('deletion', () => {
     assert.match(r.stderr, /unable to create new content in namespace doomed because it is being terminated/);
   });
 });
+
+describe('admission', () => {
+  it('PodSecurity restricted refuses a privileged pod with the upstream message', async () => {
+    await k.ok(['create', 'ns', 'psa']);
+    await k.ok(['create', 'sa', 'default', '-n', 'psa']);
+    await k.ok(['label', 'ns', 'psa', 'pod-security.kubernetes.io/enforce=restricted']);
+    const f = k.file(
+      'priv.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: priv, namespace: psa}\nspec:\n  containers: [{name: c, image: busybox, securityContext: {privileged: true}}]\n',
+    );
+    const r = await k.run(['apply', '-f', f]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /pods "priv" is forbidden: violates PodSecurity "restricted:latest": privileged \(container "c" must not set securityContext.privileged=true\)/,
+    );
+  });
+
+  it('ResourceQuota refuses the object over quota; ServiceAccount and tolerations are injected', async () => {
+    await k.ok(['create', 'ns', 'quota']);
+    await k.ok(['create', 'sa', 'default', '-n', 'quota']);
+    await k.ok(['create', 'quota', 'q', '--hard=pods=1', '-n', 'quota']);
+    await k.ok(['run', 'p1', '--image=busybox', '-n', 'quota']);
+    const r = await k.run(['run', 'p2', '--image=busybox', '-n', 'quota']);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /pods "p2" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1/,
+    );
+    const pod = JSON.parse(await k.ok(['get', 'pod', 'p1', '-n', 'quota', '-o', 'json'])) as {
+      spec: {
+        serviceAccountName: string;
+        volumes: Array<{ name: string }>;
+        tolerations: Array<{ key: string; tolerationSeconds: number }>;
+      };
+    };
+    assert.equal(pod.spec.serviceAccountName, 'default');
+    assert.match(pod.spec.volumes[0]!.name, /^kube-api-access-[a-z0-9]{5}$/);
+    assert.deepEqual(
+      pod.spec.tolerations.map((t) => `${t.key}:${t.tolerationSeconds}`),
+      ['node.kubernetes.io/not-ready:300', 'node.kubernetes.io/unreachable:300'],
+    );
+  });
+});

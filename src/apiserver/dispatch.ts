@@ -2,8 +2,7 @@
 // are served and allow the verb (404/405 as upstream), applies the NamespaceLifecycle rules,
 // then calls the read, write, patch, watch or subresource handler.
 import { subresourceOf } from '../api/registry.js';
-import { forbidden, StatusError, serviceUnavailable } from '../machinery/status-error.js';
-import { SYSTEM_NAMESPACES } from './bootstrap.js';
+import { StatusError, serviceUnavailable } from '../machinery/status-error.js';
 import { handleGet, handleList } from './endpoints/read.js';
 import { handleComponentStatuses, handleReview } from './endpoints/reviews.js';
 import type { Scope } from './endpoints/scope.js';
@@ -19,7 +18,6 @@ import {
 import { handlePatch } from './endpoints/patch.js';
 import { handleCreate, handleDelete, handleDeleteCollection, handleUpdate } from './endpoints/write.js';
 import { notFoundStatus } from './non-resource.js';
-import type { KObject } from './registry/object.js';
 import type { ServerContext } from './server.js';
 import { servedResource } from './served.js';
 import { isVirtual } from './stores.js';
@@ -78,8 +76,22 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
     return handleReview(s, ctx.authorizer, ctx.tokens);
   }
   const store = ctx.stores.get(resource);
-  const s: Scope = { ...rr, resource, store };
-  const admit = (sc: Scope, obj: KObject) => admitNamespace(ctx, sc, obj);
+  const s: Scope = {
+    ...rr,
+    resource,
+    store,
+    admit: (operation, dryRun) =>
+      ctx.admission.hooksFor({
+        operation,
+        resource,
+        subresource: info.subresource,
+        namespace: info.namespace,
+        name: info.name,
+        user: rr.user,
+        dryRun,
+        warn: (m: string) => rr.warnings.push(m),
+      }),
+  };
 
   switch (sub) {
     case '':
@@ -91,13 +103,13 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
         case 'watch':
           return handleList(s);
         case 'create':
-          return handleCreate(s, admit);
+          return handleCreate(s);
         case 'update':
           return handleUpdate(s);
         case 'patch':
           return handlePatch(s);
         case 'delete':
-          return handleDelete(s, (sc) => admitDelete(sc));
+          return handleDelete(s);
         case 'deletecollection':
           return handleDeleteCollection(s);
       }
@@ -121,30 +133,4 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
       });
   }
   throw notFoundStatus();
-}
-
-// NamespaceLifecycle admission: no new content in a missing or terminating namespace.
-async function admitNamespace(ctx: ServerContext, s: Scope, obj: KObject): Promise<void> {
-  if (!s.resource.namespaced) return;
-  const ns = s.info.namespace !== '' ? s.info.namespace : (obj.metadata?.namespace ?? '');
-  if (ns === '') return;
-  const nsObj = await ctx.stores.byName('', 'namespaces').get('', ns);
-  const phase = (nsObj.status as { phase?: string } | undefined)?.phase;
-  if (phase === 'Terminating' || nsObj.metadata?.deletionTimestamp !== undefined) {
-    throw forbidden(
-      { group: s.resource.group, resource: s.resource.plural },
-      obj.metadata?.name ?? '',
-      `unable to create new content in namespace ${ns} because it is being terminated`,
-    );
-  }
-}
-
-async function admitDelete(s: Scope): Promise<void> {
-  if (
-    s.resource.group === '' &&
-    s.resource.plural === 'namespaces' &&
-    SYSTEM_NAMESPACES.slice(0, 3).includes(s.info.name)
-  ) {
-    throw forbidden({ group: '', resource: 'namespaces' }, s.info.name, 'this namespace may not be deleted');
-  }
 }

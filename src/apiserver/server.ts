@@ -11,6 +11,11 @@ import { ensureClusterPKI } from '../pki/cluster-pki.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { openStorage } from '../storage/factory.js';
 import type { Storage } from '../storage/storage.js';
+import {
+  type AdmissionChain,
+  createAdmissionChain,
+  ensureBuiltinPriorityClasses,
+} from './admission/index.js';
 import { Authenticator } from './auth/authenticate.js';
 import { AuthenticatedAllowAll, forbiddenError } from './auth/authorizer.js';
 import { TokenIssuer } from './auth/service-account-token.js';
@@ -63,6 +68,8 @@ export interface ServerContext {
   discovery: Discovery;
   tokens: TokenIssuer;
   authorizer: Authorizer;
+  /** The admission chain (built after bootstrap). */
+  admission: AdmissionChain;
   /** Becomes true once bootstrap objects exist. */
   ready: () => boolean;
 }
@@ -133,6 +140,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     discovery: new Discovery({ serverAddress: `${advertise}:${opts.httpsPort}` }),
     tokens,
     authorizer,
+    admission: createAdmissionChain(stores),
     ready: () => isReady,
   };
   const inflight = new Set<AbortController>();
@@ -225,6 +233,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const port = (server.address() as AddressInfo).port;
   ctx.discovery = new Discovery({ serverAddress: `${advertise}:${port}` });
   await bootstrapObjects(stores, allocator, { advertiseAddress: advertise, port });
+  await ensureBuiltinPriorityClasses(stores);
   isReady = true;
   const url = `https://${advertise}:${port}`;
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
@@ -246,6 +255,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const sock of sockets) sock.destroy();
       await closed;
+      ctx.admission.close();
       stores.close();
       await storage.close();
     },

@@ -12,8 +12,16 @@ export interface TestApiServer {
   stop(): Promise<void>;
 }
 
-/** Starts a server; `datastore` defaults to sqlite in the temp dir. */
-export async function startTestApiServer(datastore?: string): Promise<TestApiServer> {
+/**
+ * Starts a server; `datastore` defaults to sqlite in the temp dir. Without a controller
+ * manager nothing creates namespaces' `default` ServiceAccount, which the ServiceAccount
+ * admission plugin requires for pods, so the harness creates it in `default` as the
+ * serviceaccount controller would (`namespaces` lists more namespaces to prepare).
+ */
+export async function startTestApiServer(
+  datastore?: string,
+  namespaces: string[] = ['default'],
+): Promise<TestApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kts-apiserver-'));
   const server = await startApiServer({
     dataDir,
@@ -21,6 +29,19 @@ export async function startTestApiServer(datastore?: string): Promise<TestApiSer
     bindAddress: '127.0.0.1',
     ...(datastore ? { datastoreEndpoint: datastore } : {}),
   });
+  const sas = server.stores.byName('', 'serviceaccounts');
+  for (const ns of namespaces) {
+    await sas.create(
+      ns,
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
+      {
+        dryRun: false,
+        fieldManager: 'test-harness',
+        subresource: '',
+        warnings: [],
+      },
+    );
+  }
   return {
     server,
     dataDir,

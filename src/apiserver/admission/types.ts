@@ -24,6 +24,8 @@ export interface AdmissionRequest {
   oldObject: KObject | undefined;
   user: UserInfo;
   dryRun: boolean;
+  /** Adds a `Warning` response header (PodSecurity warn mode, webhook warnings). */
+  warn?: (message: string) => void;
 }
 
 /** A plugin that may change the object. */
@@ -37,4 +39,13 @@ export interface MutatingPlugin {
 export interface ValidatingPlugin {
   readonly name: string;
   validate(req: AdmissionRequest): Promise<void> | void;
+}
+
+/** A plugin with a mutating phase, a validating phase, or both (upstream plugins often have both). */
+export interface AdmissionPlugin {
+  readonly name: string;
+  admit?(req: AdmissionRequest): Promise<void> | void;
+  validate?(req: AdmissionRequest): Promise<void> | void;
+  /** Releases timers or connections the plugin holds. */
+  close?(): void;
 }

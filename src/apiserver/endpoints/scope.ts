@@ -4,8 +4,9 @@ import type { ResourceInfo } from '../../api/registry-types.js';
 import type { FieldValidationMode } from '../../api/validation/schema-validate.js';
 import { badRequest, invalid } from '../../machinery/status-error.js';
 import type { RawRequest, RawResponse } from '../http.js';
+import type { AdmissionOperation } from '../admission/types.js';
 import type { RequestInfo } from '../request-info.js';
-import type { Store, WriteOptions } from '../registry/store.js';
+import type { AdmissionHooks, Store, WriteOptions } from '../registry/store.js';
 
 /** The authenticated user of a request. */
 export interface UserInfo {
@@ -28,6 +29,8 @@ export interface Scope {
   now: Date;
   /** Warnings collected for `Warning` headers. */
   warnings: string[];
+  /** The admission chain's hooks for this request and operation (absent: no admission). */
+  admit?: (operation: AdmissionOperation, dryRun: boolean) => AdmissionHooks;
 }
 
 /** Write options parsed from the query, plus the schema-validation mode. */
@@ -92,8 +95,17 @@ export function parseWriteOptions(s: Scope): ParsedWriteOptions {
       );
   }
   const ua = s.req.headers['user-agent'];
+  const dryRun = dryRuns.length > 0;
+  const verb = s.info.verb;
+  const operation: AdmissionOperation =
+    verb === 'update' || verb === 'patch'
+      ? 'UPDATE'
+      : verb === 'delete' || verb === 'deletecollection'
+        ? 'DELETE'
+        : 'CREATE';
   return {
-    dryRun: dryRuns.length > 0,
+    ...(s.admit ? { admission: s.admit(operation, dryRun) } : {}),
+    dryRun,
     fieldManager: fm ?? managerFromUserAgent(typeof ua === 'string' ? ua : undefined),
     explicitManager: fm !== null,
     subresource: s.info.subresource,

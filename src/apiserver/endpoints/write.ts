@@ -60,15 +60,11 @@ export async function readObject(s: Scope): Promise<{ obj: KObject; duplicates: 
 }
 
 /** POST /…/<resource> */
-export async function handleCreate(
-  s: Scope,
-  admit: (s: Scope, obj: KObject) => Promise<void>,
-): Promise<void> {
+export async function handleCreate(s: Scope): Promise<void> {
   const wo = parseWriteOptions(s);
   const { obj, duplicates } = await readObject(s);
   checkTypeMeta(s, obj);
   checkSchema(s, obj, duplicates, wo);
-  await admit(s, obj);
   const created = await s.store.create(s.info.namespace, obj, wo);
   writeObject(s.res, 201, withTypeMeta(created, s.resource));
 }
@@ -132,10 +128,9 @@ export async function readDeleteOptions(s: Scope): Promise<DeleteOpts> {
 }
 
 /** DELETE /…/<resource>/<name> */
-export async function handleDelete(s: Scope, admitDelete: (s: Scope) => Promise<void>): Promise<void> {
+export async function handleDelete(s: Scope): Promise<void> {
   const opts = await readDeleteOptions(s);
   const wo = parseWriteOptions(s);
-  await admitDelete(s);
   const r = await s.store.delete(s.info.namespace, s.info.name, opts, wo);
   if (!r.deleted) {
     // Still present (graceful or finalizer-held): upstream returns the object.

@@ -1,0 +1,273 @@
+// `kts apiserver`: the Kubernetes API over HTTPS (HTTP/2 via ALPN, and HTTP/1.1). One
+// handler chain per request: request info → authentication → authorization → route
+// (non-resource endpoints, or resource verbs through the generic Stores). Components start in
+// order — PKI, storage, stores, bootstrap objects — and `close()` undoes them in reverse.
+import { mkdirSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { ensureClusterPKI } from '../pki/cluster-pki.js';
+import { writeKubeconfig } from '../pki/kubeconfig.js';
+import { openStorage } from '../storage/factory.js';
+import type { Storage } from '../storage/storage.js';
+import {
+  type AdmissionChain,
+  createAdmissionChain,
+  ensureBuiltinPriorityClasses,
+} from './admission/index.js';
+import { Authenticator } from './auth/authenticate.js';
+import { AuthenticatedAllowAll, forbiddenError } from './auth/authorizer.js';
+import { TokenIssuer } from './auth/service-account-token.js';
+import { bootstrapObjects } from './bootstrap.js';
+import { rbacTestHooks } from './auth/rbac/testing.js';
+import { chainOf } from './admission/chain.js';
+import { createRBACAuthorizer, ensureBootstrapPolicy, RBACEscalationPlugin, startClusterRoleAggregation } from './auth/rbac/index.js';
+import { Discovery } from './discovery.js';
+import { handleResource } from './dispatch.js';
+import { defaultHooks } from './hooks.js';
+import { type RawRequest, type RawResponse, writeError } from './http.js';
+import { serveNonResource } from './non-resource.js';
+import { parseRequestInfo } from './request-info.js';
+import { StoreRegistry } from './stores.js';
+import type { Authorizer } from './endpoints/reviews.js';
+import type { UserInfo } from './endpoints/scope.js';
+import { ServiceAllocator } from './registry/service-allocator.js';
+import { serviceStrategyOverride } from './registry/service-strategy.js';
+
+/** Options of `kts apiserver`. */
+export interface ApiServerOptions {
+  dataDir: string;
+  httpsPort: number;
+  /** Address to listen on (default 0.0.0.0). */
+  bindAddress?: string;
+  /** memory://, sqlite://PATH or etcd://HOST:PORT,… (default sqlite in the data dir). */
+  datastoreEndpoint?: string;
+  /** Extra SANs for the serving certificate. */
+  tlsSans?: string[];
+  /** The address clients should use (default 127.0.0.1). */
+  advertiseAddress?: string;
+  /** Service CIDR (default 10.43.0.0/16). */
+  serviceCIDR?: string;
+  /** NodePort range (default 30000-32767). */
+  nodePortRange?: [number, number];
+}
+
+/** A running API server. */
+export interface ApiServer {
+  /** https://HOST:PORT */
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  stores: StoreRegistry;
+  storage: Storage;
+  close(): Promise<void>;
+}
+
+/** Shared services of the request handlers. */
+export interface ServerContext {
+  stores: StoreRegistry;
+  storage: Storage;
+  discovery: Discovery;
+  tokens: TokenIssuer;
+  authorizer: Authorizer;
+  /** The admission chain (built after bootstrap). */
+  admission: AdmissionChain;
+  /** Becomes true once bootstrap objects exist. */
+  ready: () => boolean;
+}
+
+// Applies `Warning` headers collected while handling, just before the response starts.
+class WarningResponse implements RawResponse {
+  constructor(
+    private readonly raw: RawResponse,
+    private readonly warnings: string[],
+  ) {}
+
+  get statusCode(): number {
+    return this.raw.statusCode;
+  }
+  set statusCode(v: number) {
+    this.raw.statusCode = v;
+  }
+  get headersSent(): boolean {
+    return this.raw.headersSent;
+  }
+  get writableLength(): number | undefined {
+    return this.raw.writableLength;
+  }
+  setHeader(name: string, value: string | string[]): unknown {
+    return this.raw.setHeader(name, value);
+  }
+  private flush(): void {
+    if (this.raw.headersSent || this.warnings.length === 0) return;
+    const uniq = [...new Set(this.warnings)];
+    this.raw.setHeader(
+      'Warning',
+      uniq.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
+  }
+  write(chunk: string | Uint8Array): boolean {
+    this.flush();
+    return this.raw.write(chunk);
+  }
+  end(chunk?: string | Uint8Array): unknown {
+    this.flush();
+    return this.raw.end(chunk);
+  }
+  on(event: 'close', listener: () => void): unknown {
+    return this.raw.on(event, listener);
+  }
+}
+
+/** Starts an API server. */
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const advertise = opts.advertiseAddress ?? '127.0.0.1';
+  const pki = ensureClusterPKI(opts.dataDir, { sans: [advertise, ...(opts.tlsSans ?? [])] });
+  const endpoint = opts.datastoreEndpoint ?? `sqlite://${join(opts.dataDir, 'db', 'state.db')}`;
+  if (endpoint.startsWith('sqlite://')) mkdirSync(join(opts.dataDir, 'db'), { recursive: true });
+  const storage = await openStorage(endpoint);
+  const allocator = new ServiceAllocator(
+    opts.serviceCIDR ?? '10.43.0.0/16',
+    opts.nodePortRange ?? [30000, 32767],
+  );
+  const stores = new StoreRegistry(storage, rbacTestHooks(), serviceStrategyOverride(allocator));
+  const tokens = new TokenIssuer(pki.serviceAccountKeyPem);
+  const authn = new Authenticator(tokens);
+  let authorizer: Authorizer = new AuthenticatedAllowAll();
+  let isReady = false;
+  const ctx: ServerContext = {
+    stores,
+    storage,
+    discovery: new Discovery({ serverAddress: `${advertise}:${opts.httpsPort}` }),
+    tokens,
+    authorizer,
+    admission: createAdmissionChain(stores),
+    ready: () => isReady,
+  };
+  const inflight = new Set<AbortController>();
+
+  const handler = async (req: http2.Http2ServerRequest, rawRes: http2.Http2ServerResponse): Promise<void> => {
+    const warnings: string[] = [];
+    const res = new WarningResponse(rawRes as unknown as RawResponse, warnings);
+    const ac = new AbortController();
+    inflight.add(ac);
+    rawRes.on('close', () => {
+      ac.abort();
+      inflight.delete(ac);
+    });
+    try {
+      const url = new URL(req.url ?? '/', 'https://kts.invalid');
+      const method = req.method ?? 'GET';
+      const info = parseRequestInfo(method, url);
+      const now = new Date();
+      const user: UserInfo = authn.authenticate(
+        {
+          // HTTP/2: the session's socket is one object per connection (req.socket is a new
+          // proxy per stream); HTTP/1.1 requests (allowHTTP1) have no stream.
+          socket: ((req as { stream?: http2.ServerHttp2Stream }).stream?.session?.socket ??
+            req.socket) as unknown as TLSSocket,
+          authorization:
+            typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
+        },
+        now,
+      );
+      const attrs = {
+        user,
+        verb: info.verb,
+        namespace: info.namespace,
+        apiGroup: info.apiGroup,
+        resource: info.resource,
+        subresource: info.subresource,
+        name: info.name,
+        path: url.pathname,
+        resourceRequest: info.isResourceRequest,
+      };
+      { const d = authorizer.authorize(attrs); if (!d.allowed) throw forbiddenError(attrs, d.reason); }
+      if (!info.isResourceRequest) {
+        await serveNonResource(ctx, req as unknown as RawRequest, res, url, method);
+        return;
+      }
+      await handleResource(ctx, {
+        info,
+        url,
+        req: req as unknown as RawRequest,
+        res,
+        user,
+        signal: ac.signal,
+        now,
+        warnings,
+      });
+    } catch (err) {
+      writeError(res, err);
+    }
+  };
+
+  const server = http2.createSecureServer(
+    {
+      allowHTTP1: true,
+      key: pki.serving.keyPem,
+      cert: pki.serving.certPem,
+      ca: [pki.ca.certPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => {
+      void handler(req, res);
+    },
+  );
+  // Long watches must not be cut by the default socket timeouts.
+  server.setTimeout(0);
+  // Open connections are tracked so close() can end them at once instead of waiting for
+  // clients (kubectl keeps HTTP/2 sessions open; watches never end by themselves).
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('secureConnection', (sock) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.httpsPort, opts.bindAddress ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  ctx.discovery = new Discovery({ serverAddress: `${advertise}:${port}` });
+  await bootstrapObjects(stores, allocator, { advertiseAddress: advertise, port });
+  await ensureBootstrapPolicy(stores);
+  const agg = await startClusterRoleAggregation(stores);
+  const rbac = await createRBACAuthorizer(stores);
+  authorizer = rbac;
+  ctx.authorizer = rbac;
+  ctx.admission = chainOf([...ctx.admission.plugins, new RBACEscalationPlugin(rbac)]);
+  void agg;
+  await ensureBuiltinPriorityClasses(stores);
+  isReady = true;
+  const url = `https://${advertise}:${port}`;
+  const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
+  writeKubeconfig(kubeconfigPath, {
+    server: url,
+    caPem: pki.ca.certPem,
+    clientCertPem: pki.admin.certPem,
+    clientKeyPem: pki.admin.keyPem,
+  });
+  return {
+    url,
+    port,
+    kubeconfigPath,
+    stores,
+    storage,
+    async close(): Promise<void> {
+      isReady = false;
+      for (const ac of inflight) ac.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const sock of sockets) sock.destroy();
+      await closed;
+      ctx.admission.close();
+      stores.close();
+      await storage.close();
+    },
+  };
+}
