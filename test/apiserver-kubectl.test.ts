@@ -317,3 +317,23 @@ describe('admission', () => {
     );
   });
 });
+
+describe('binding', () => {
+  it('binds a pod to a node through a Binding object', async () => {
+    await k.ok(['run', 'tobind', '--image=busybox']);
+    const f = k.file(
+      'binding.yaml',
+      'apiVersion: v1\nkind: Binding\nmetadata: {name: tobind}\ntarget: {apiVersion: v1, kind: Node, name: node-1}\n',
+    );
+    await k.ok(['create', '-f', f]);
+    const pod = JSON.parse(await k.ok(['get', 'pod', 'tobind', '-o', 'json'])) as {
+      spec: { nodeName: string };
+      status: { conditions: Array<{ type: string; status: string }> };
+    };
+    assert.equal(pod.spec.nodeName, 'node-1');
+    assert.ok(pod.status.conditions.some((c) => c.type === 'PodScheduled' && c.status === 'True'));
+    const again = await k.run(['create', '-f', f]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /pod tobind is already assigned to node "node-1"/);
+  });
+});

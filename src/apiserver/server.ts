@@ -13,11 +13,19 @@ import { openStorage } from '../storage/factory.js';
 import type { Storage } from '../storage/storage.js';
 import {
   type AdmissionChain,
+  chainOf,
   createAdmissionChain,
   ensureBuiltinPriorityClasses,
 } from './admission/index.js';
 import { Authenticator } from './auth/authenticate.js';
-import { AuthenticatedAllowAll, forbiddenError } from './auth/authorizer.js';
+import { forbiddenError } from './auth/authorizer.js';
+import {
+  createRBACAuthorizer,
+  ensureBootstrapPolicy,
+  type RBACChain,
+  RBACEscalationPlugin,
+  startClusterRoleAggregation,
+} from './auth/rbac/index.js';
 import { TokenIssuer } from './auth/service-account-token.js';
 import { bootstrapObjects } from './bootstrap.js';
 import { Discovery } from './discovery.js';
@@ -132,7 +140,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const stores = new StoreRegistry(storage, defaultHooks(), serviceStrategyOverride(allocator));
   const tokens = new TokenIssuer(pki.serviceAccountKeyPem);
   const authn = new Authenticator(tokens);
-  const authorizer = new AuthenticatedAllowAll();
+  // RBAC reads roles and bindings from the stores' watch caches, so it is built from the
+  // stores before the server listens; the default policy is ensured after bootstrap.
+  await ensureBootstrapPolicy(stores);
+  const aggregation = await startClusterRoleAggregation(stores);
+  const authorizer: RBACChain = await createRBACAuthorizer(stores);
   let isReady = false;
   const ctx: ServerContext = {
     stores,
@@ -140,7 +152,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     discovery: new Discovery({ serverAddress: `${advertise}:${opts.httpsPort}` }),
     tokens,
     authorizer,
-    admission: createAdmissionChain(stores),
+    admission: chainOf([...createAdmissionChain(stores).plugins, new RBACEscalationPlugin(authorizer)]),
     ready: () => isReady,
   };
   const inflight = new Set<AbortController>();
@@ -181,7 +193,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         path: url.pathname,
         resourceRequest: info.isResourceRequest,
       };
-      if (!authorizer.authorize(attrs).allowed) throw forbiddenError(attrs);
+      // system:masters is allowed before RBAC is asked (upstream's privileged-groups
+      // authorizer), so no change to RBAC objects can lock the cluster admin out.
+      if (!user.groups.includes('system:masters')) {
+        const decision = authorizer.authorize({
+          ...attrs,
+          fieldSelector: url.searchParams.get('fieldSelector') ?? '',
+        });
+        if (!decision.allowed) throw forbiddenError(attrs, decision.reason);
+      }
       if (!info.isResourceRequest) {
         await serveNonResource(ctx, req as unknown as RawRequest, res, url, method);
         return;
@@ -256,6 +276,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       for (const sock of sockets) sock.destroy();
       await closed;
       ctx.admission.close();
+      aggregation.close();
+      authorizer.close();
       stores.close();
       await storage.close();
     },

@@ -19,9 +19,12 @@ const commands: Record<string, CommandEntry> = {
     summary: 'run the Kubernetes API server',
     load: async () => (await import('./apiserver.js')).apiserver,
   },
-  'controller-manager': { summary: 'run the controllers' },
+  'controller-manager': {
+    summary: 'run the controllers',
+    load: async () => (await import('./controller-manager.js')).controllerManager,
+  },
   scheduler: { summary: 'run the scheduler' },
-  kubelet: { summary: 'run the node agent' },
+  kubelet: { summary: 'run the node agent', load: async () => (await import('./kubelet.js')).kubelet },
   proxy: { summary: 'run the service proxy' },
   'hollow-nodes': { summary: 'register simulated nodes for scale tests' },
   image: {

@@ -13,6 +13,7 @@ export {
 export {
   decodePodProtobuf,
   decodeProtobuf,
+  decodeProtobufDroppingZeros,
   decodeProtobufMessage,
   encodeProtobuf,
   encodeProtobufMessage,

@@ -97,3 +97,47 @@ describe('decodeJSONWithDuplicates', () => {
     assert.equal(Object.getPrototypeOf(v), Object.prototype);
   });
 });
+
+describe('decodeJSONWithDuplicates fast path (key counts)', () => {
+  // Each document parses with JSON.parse; the counts must agree exactly when no key repeats,
+  // whatever the strings contain, and any repeat must reach the exact scanner.
+  const cases: [string, string, string[]][] = [
+    ['escaped quotes and colons in values', '{"a":"x\\":\\"y","b":"\\\\","c":":"}', []],
+    ['key-like text inside a string', '{"a":"{\\"b\\":1,\\"b\\":2}"}', []],
+    ['whitespace around colons', '{ "a" :\n 1 , "b"\t: { "c" : [ "d" , "e" ] } }', []],
+    ['a value ending in backslashes', '{"a":"\\\\\\\\","a":"x"}', ['a']],
+    ['nested duplicate in an array', '{"l":[{"k":1},{"k":1,"j":2,"k":3}]}', ['l[1].k']],
+    ['duplicate __proto__', '{"__proto__":1,"__proto__":2}', ['__proto__']],
+    ['empty objects and arrays', '{"a":{},"b":[],"c":[{}]}', []],
+    ['unicode keys', '{"é":1,"\\u00e9":2}', ['é']],
+  ];
+  for (const [name, text, dups] of cases) {
+    it(name, () => {
+      const { value, duplicates } = decodeJSONWithDuplicates(text);
+      assert.deepEqual(duplicates, dups);
+      assert.deepEqual(value, JSON.parse(text));
+    });
+  }
+
+  it('returns top-level scalars and arrays as parsed', () => {
+    assert.deepEqual(decodeJSONWithDuplicates('"x"'), { value: 'x', duplicates: [] });
+    assert.deepEqual(decodeJSONWithDuplicates(' [1,{"a":2}] '), { value: [1, { a: 2 }], duplicates: [] });
+  });
+
+  it('words syntax errors as Go does when JSON.parse fails', () => {
+    assert.match(
+      errorOf(() => decodeJSONWithDuplicates('{"a":1 "b":2}')),
+      /line 1, column 8 \(offset 7\): invalid character '"' after object key:value pair/,
+    );
+  });
+
+  it('enforces the nesting limit after a successful parse', () => {
+    const deep = `${'{"a":'.repeat(MAX_JSON_DEPTH)}1${'}'.repeat(MAX_JSON_DEPTH)}`;
+    assert.equal(decodeJSONWithDuplicates(deep).duplicates.length, 0);
+    const tooDeep = `${'{"a":'.repeat(MAX_JSON_DEPTH + 1)}1${'}'.repeat(MAX_JSON_DEPTH + 1)}`;
+    assert.match(
+      errorOf(() => decodeJSONWithDuplicates(tooDeep)),
+      /exceeded max depth/,
+    );
+  });
+});

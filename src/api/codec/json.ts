@@ -1,9 +1,10 @@
 // JSON request bodies. The fast path is V8's JSON.parse; a hand-written scanner runs when
 // that fails (to report the error as Go's encoding/json words it, with a position) and when
-// the caller needs duplicate keys (strict field validation reports `duplicate field "x"`).
+// a document repeats a key (strict field validation reports `duplicate field "x"`).
 // Both enforce a nesting limit (with Go's "exceeded max depth" wording) and reject invalid
 // UTF-8 in byte input.
 import { badRequest, StatusError } from '../../machinery/status-error.js';
+import { countParsedKeys, countTextKeys, TOO_DEEP } from './json-key-count.js';
 
 /**
  * A JSON syntax error: a 400 whose `goMessage` is the bare text Go's encoding/json gives
@@ -89,9 +90,29 @@ export interface JSONWithDuplicates {
   duplicates: string[];
 }
 
-/** Parses JSON and reports every repeated object key (the last occurrence wins, as in Go). */
+/**
+ * Parses JSON and reports every repeated object key (the last occurrence wins, as in Go).
+ * V8's JSON.parse does the parsing; key counts (json-key-count.ts) prove the usual case of
+ * no duplicates, and only a document that has some (or fails to parse, for Go's wording of
+ * the error) goes through the slower scanner.
+ */
 export function decodeJSONWithDuplicates(input: Uint8Array | string): JSONWithDuplicates {
   const text = typeof input === 'string' ? input : decodeUTF8(input);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return scanWithDuplicates(text);
+  }
+  if (typeof value !== 'object' || value === null) return { value, duplicates: [] };
+  const parsedKeys = countParsedKeys(value, MAX_JSON_DEPTH);
+  if (parsedKeys === TOO_DEEP) checkDepth(text);
+  if (parsedKeys === countTextKeys(text)) return { value, duplicates: [] };
+  return scanWithDuplicates(text);
+}
+
+// The exact path: the scanner names every duplicate and words syntax errors as Go does.
+function scanWithDuplicates(text: string): JSONWithDuplicates {
   if (text.length > MAX_JSON_DEPTH) checkDepth(text);
   const scanner = new JSONScanner(text, true);
   try {

@@ -63,11 +63,23 @@ const POINTER_FIELDS = new Set([
   'tolerationSeconds',
 ]);
 
-function isZero(v: unknown): boolean {
+/** Go's zero values as they appear in a decoded object. */
+export function isZero(v: unknown): boolean {
   return v === '' || v === 0 || v === false || v === null;
 }
 
-/** Drops Go zero values from a protobuf-decoded object, guided by its schema. */
+/** Deepest object level (the top-level object is 0) whose zeros are dropped. */
+export const MAX_ZERO_WALK_DEPTH = 64;
+
+/** True when a zero value of property `key` stays (required, or a pointer outside status). */
+export function zeroIsKept(key: string, required: ReadonlySet<string>, inStatus: boolean): boolean {
+  return required.has(key) || (!inStatus && POINTER_FIELDS.has(key));
+}
+
+/**
+ * Drops Go zero values from a protobuf-decoded object, guided by its schema. Decoding with
+ * decodeProtobufDroppingZeros (protobuf.ts) gives the same result in one pass.
+ */
 export function dropProtobufZeros(obj: Record<string, unknown>): void {
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
@@ -80,14 +92,14 @@ export function dropProtobufZeros(obj: Record<string, unknown>): void {
 
 function walk(value: Record<string, unknown>, node: SchemaNode, depth: number, inStatus: boolean): void {
   const n = resolveNode(node);
-  if (!n || n.preserveUnknownFields || depth > 64) return;
+  if (!n || n.preserveUnknownFields || depth > MAX_ZERO_WALK_DEPTH) return;
   if (n.properties) {
     const required = new Set(n.required ?? []);
     for (const key of Object.keys(value)) {
       const v = value[key];
       const child = propertySchema(n, key);
       if (isZero(v)) {
-        if (!required.has(key) && (inStatus || !POINTER_FIELDS.has(key))) delete value[key];
+        if (!zeroIsKept(key, required, inStatus)) delete value[key];
         continue;
       }
       if (child) descend(v, child, depth + 1, inStatus || (depth === 0 && key === 'status'));

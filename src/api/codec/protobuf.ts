@@ -7,6 +7,7 @@
 // map fields stay absent, as Go's omitempty leaves them. Malformed input only ever raises a
 // 400 StatusError.
 import { badRequest, type StatusError } from '../../machinery/status-error.js';
+import { definitionForGVK } from '../schema.js';
 import {
   type FieldDesc,
   K_BOOL,
@@ -28,6 +29,8 @@ import {
   S_TIME,
 } from './protobuf-descriptors.js';
 import { decodeSpecial, encodeSpecial, zeroOfSpecial } from './protobuf-special.js';
+import { childZeroPlan, rootZeroPlan, type ZeroPlan } from './protobuf-zero-plan.js';
+import { isZero } from './protobuf-zeros.js';
 import {
   hasProtobufPrefix,
   ProtoReader,
@@ -66,6 +69,15 @@ export { hasProtobufPrefix };
 /** Decodes a protobuf body (prefix + runtime.Unknown) into its JSON-shaped object. */
 export function decodeProtobuf(bytes: Uint8Array): Record<string, unknown> {
   return decodeEnvelope(bytes, 0);
+}
+
+/**
+ * Decodes a protobuf body as decodeProtobuf and dropProtobufZeros (protobuf-zeros.ts) would
+ * together, in one pass: Go zero values that the JSON form omits are left out as they are
+ * read. This is what a write's body goes through.
+ */
+export function decodeProtobufDroppingZeros(bytes: Uint8Array): Record<string, unknown> {
+  return decodeEnvelope(bytes, 0, true);
 }
 
 /** Decodes a Pod body; the hook the codec benchmark times. */
@@ -122,8 +134,11 @@ function requireMessage(name: string): MessageDesc {
   return desc;
 }
 
-/** Decodes an envelope; `depth` counts enclosing messages (RawExtensions may nest envelopes). */
-export function decodeEnvelope(bytes: Uint8Array, depth: number): Record<string, unknown> {
+/**
+ * Decodes an envelope; `depth` counts enclosing messages (RawExtensions may nest envelopes).
+ * With `dropZeros`, Go zero values the JSON form omits are left out (see protobuf-zeros.ts).
+ */
+export function decodeEnvelope(bytes: Uint8Array, depth: number, dropZeros = false): Record<string, unknown> {
   if (!hasProtobufPrefix(bytes)) throw protoError('body does not start with the protobuf prefix "k8s\\x00"');
   if (depth > MAX_PROTO_DEPTH) throw protoError(`exceeded max nesting depth ${MAX_PROTO_DEPTH}`);
   const r = new ProtoReader(bytes, 4);
@@ -161,20 +176,36 @@ export function decodeEnvelope(bytes: Uint8Array, depth: number): Record<string,
   const desc = messageForKind(apiVersion, kind);
   // Go's JSON writes TypeMeta first: kind, then apiVersion.
   const out: Record<string, unknown> = { kind, apiVersion };
-  if (raw !== undefined) readInto(new ProtoReader(raw), desc, out, depth + 1);
+  if (raw !== undefined) {
+    const plan = dropZeros ? planOf(apiVersion, kind, desc) : null;
+    readInto(new ProtoReader(raw), desc, out, depth + 1, plan, 0);
+  }
   return out;
+}
+
+function planOf(apiVersion: string, kind: string, desc: MessageDesc): ZeroPlan | null {
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+  const def = definitionForGVK({ group, version, kind });
+  return def === undefined ? null : rootZeroPlan(def, desc);
 }
 
 function wrongWire(wt: number, message: string, field: number | string): StatusError {
   return protoError(`wrong wireType = ${wt} for field ${field} of ${message}`);
 }
 
-/** Reads fields up to `r.end` into `out` (inline fields share their parent's object). */
+/**
+ * Reads fields up to `r.end` into `out` (inline fields share their parent's object). With a
+ * zero plan, zeros the plan drops are left out; `level` is the object's level below the top.
+ */
 export function readInto(
   r: ProtoReader,
   desc: MessageDesc,
   out: Record<string, unknown>,
   depth: number,
+  plan: ZeroPlan | null = null,
+  level = 0,
 ): void {
   if (depth > MAX_PROTO_DEPTH) throw protoError(`exceeded max nesting depth ${MAX_PROTO_DEPTH}`);
   const byNumber = desc.byNumber;
@@ -188,9 +219,10 @@ export function readInto(
       r.skip(wt);
       continue;
     }
-    if (f.kind < K_MESSAGE) readScalarField(r, desc, f, wt, out);
-    else if (f.kind === K_MESSAGE) readMessageField(r, desc, f, wt, out, depth);
-    else readMapEntry(r, desc, f, wt, out, depth);
+    if (f.kind < K_MESSAGE) readScalarField(r, desc, f, wt, out, plan);
+    else if (f.kind === K_MESSAGE) readMessageField(r, desc, f, wt, out, depth, plan, level);
+    else
+      readMapEntry(r, desc, f, wt, out, depth, plan === null ? null : childZeroPlan(plan, f, level), level);
   }
 }
 
@@ -200,10 +232,13 @@ function readScalarField(
   f: FieldDesc,
   wt: number,
   out: Record<string, unknown>,
+  plan: ZeroPlan | null,
 ): void {
   if (!f.repeated) {
     if (wt !== f.wire) throw wrongWire(wt, desc.name, f.json);
-    out[f.json] = readScalar(r, f.kind);
+    const v = readScalar(r, f.kind);
+    if (plan !== null && isZero(v) && plan.drop[f.num] === true) dropField(out, f.json);
+    else out[f.json] = v;
     return;
   }
   let arr = out[f.json] as unknown[] | undefined;
@@ -263,35 +298,53 @@ function readMessageField(
   wt: number,
   out: Record<string, unknown>,
   depth: number,
+  plan: ZeroPlan | null,
+  level: number,
 ): void {
   if (wt !== WIRE_LEN) throw wrongWire(wt, desc.name, f.json);
   const msg = f.msg as MessageDesc;
   const end = r.delimitedEnd();
   const saved = r.end;
   r.end = end;
+  const child = plan === null ? null : childZeroPlan(plan, f, level);
   if (f.inline) {
-    readInto(r, msg, out, depth + 1);
+    readInto(r, msg, out, depth + 1, child, level);
   } else if (f.repeated) {
     let arr = out[f.json] as unknown[] | undefined;
     if (arr === undefined) {
       arr = [];
       out[f.json] = arr;
     }
-    arr.push(readMessageValue(r, msg, depth + 1, undefined));
+    arr.push(readMessageValue(r, msg, depth + 1, undefined, child, level + 1));
   } else {
-    out[f.json] = readMessageValue(r, msg, depth + 1, out[f.json]);
+    const v = readMessageValue(r, msg, depth + 1, out[f.json], child, level + 1);
+    // Special messages have scalar JSON forms (a zero Time is null, an IntOrString 0).
+    if (plan !== null && isZero(v) && plan.drop[f.num] === true) dropField(out, f.json);
+    else out[f.json] = v;
   }
   r.end = saved;
 }
 
+// A zero read after a non-zero occurrence of the same field replaces it, so it must go too.
+function dropField(out: Record<string, unknown>, key: string): void {
+  if (out[key] !== undefined) delete out[key];
+}
+
 /** A message value bounded by `r.end`; a repeated occurrence merges into `existing`. */
-function readMessageValue(r: ProtoReader, msg: MessageDesc, depth: number, existing: unknown): unknown {
+function readMessageValue(
+  r: ProtoReader,
+  msg: MessageDesc,
+  depth: number,
+  existing: unknown,
+  plan: ZeroPlan | null,
+  level: number,
+): unknown {
   if (msg.special !== S_NONE) return decodeSpecial(r, msg, depth, readInto, decodeEnvelope);
   const target =
     existing !== null && typeof existing === 'object' && !Array.isArray(existing)
       ? (existing as Record<string, unknown>)
       : {};
-  readInto(r, msg, target, depth);
+  readInto(r, msg, target, depth, plan, level);
   return target;
 }
 
@@ -302,6 +355,8 @@ function readMapEntry(
   wt: number,
   out: Record<string, unknown>,
   depth: number,
+  valuePlan: ZeroPlan | null,
+  level: number,
 ): void {
   if (wt !== WIRE_LEN) throw wrongWire(wt, desc.name, f.json);
   const end = r.delimitedEnd();
@@ -321,7 +376,7 @@ function readMapEntry(
       if (f.mapValue === K_MESSAGE) {
         const vend = r.delimitedEnd();
         r.end = vend;
-        value = readMessageValue(r, f.mapValueMsg as MessageDesc, depth + 1, undefined);
+        value = readMessageValue(r, f.mapValueMsg as MessageDesc, depth + 1, undefined, valuePlan, level + 2);
         r.end = end;
       } else {
         value = readScalar(r, f.mapValue);

@@ -4,12 +4,7 @@
 // and messages are upstream's; the order of checks follows upstream so error lists compare.
 import type { Quantity } from '../../machinery/quantity.js';
 import type { FieldError } from '../../machinery/status-error.js';
-import {
-  isDNS1123Label,
-  isRelaxedEnvVarName,
-  isValidPortName,
-  isValidPortNum,
-} from '../../machinery/validation/names.js';
+import { isValidPortNum } from '../../machinery/validation/names.js';
 import type {
   Container,
   EnvVar,
@@ -31,6 +26,7 @@ import {
   notSupported,
   required,
 } from './field.js';
+import { memoDNS1123Label, memoPortName, memoRelaxedEnvVarName } from './memo.js';
 
 /** Port protocols upstream accepts, sorted as its error lists them. */
 export const SUPPORTED_PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'] as const;
@@ -47,7 +43,7 @@ export function validateContainerCommon(
   const errs: FieldError[] = [];
   const name = c.name ?? '';
   if (name === '') errs.push(required(`${path}.name`));
-  else errs.push(...invalidEach(`${path}.name`, name, isDNS1123Label(name)));
+  else errs.push(...invalidEach(`${path}.name`, name, memoDNS1123Label(name)));
   if ((c.image ?? '') === '') errs.push(required(`${path}.image`));
   const tmp = c.terminationMessagePolicy ?? '';
   if (tmp === '') {
@@ -65,69 +61,87 @@ export function validateContainerCommon(
 
 function validateContainerPorts(c: Container, path: string): FieldError[] {
   const errs: FieldError[] = [];
+  const ports = listOf(c.ports);
+  if (ports.length === 0) return errs;
   const names = new Set<string>();
-  listOf(c.ports).forEach((p, i) => {
-    const idx = `${path}[${i}]`;
+  for (let i = 0; i < ports.length; i++) {
+    const p = ports[i] as (typeof ports)[number];
     const name = p.name ?? '';
     if (name !== '') {
-      const msgs = isValidPortName(name);
-      if (msgs.length > 0) errs.push(...invalidEach(`${idx}.name`, name, msgs));
-      else if (names.has(name)) errs.push(duplicate(`${idx}.name`, name));
+      const msgs = memoPortName(name);
+      if (msgs.length > 0) errs.push(...invalidEach(`${path}[${i}].name`, name, msgs));
+      else if (names.has(name)) errs.push(duplicate(`${path}[${i}].name`, name));
       else names.add(name);
     }
     const cp = p.containerPort ?? 0;
-    if (cp === 0) errs.push(required(`${idx}.containerPort`));
-    else errs.push(...invalidEach(`${idx}.containerPort`, cp, isValidPortNum(cp)));
+    if (cp === 0) errs.push(required(`${path}[${i}].containerPort`));
+    else if (!isPortNum(cp)) errs.push(...invalidEach(`${path}[${i}].containerPort`, cp, isValidPortNum(cp)));
     const hp = p.hostPort ?? 0;
-    if (hp !== 0) errs.push(...invalidEach(`${idx}.hostPort`, hp, isValidPortNum(hp)));
+    if (hp !== 0 && !isPortNum(hp))
+      errs.push(...invalidEach(`${path}[${i}].hostPort`, hp, isValidPortNum(hp)));
     const proto = p.protocol ?? '';
-    if (proto === '') errs.push(required(`${idx}.protocol`));
+    if (proto === '') errs.push(required(`${path}[${i}].protocol`));
     else if (!(SUPPORTED_PORT_PROTOCOLS as readonly string[]).includes(proto)) {
-      errs.push(notSupported(`${idx}.protocol`, proto, SUPPORTED_PORT_PROTOCOLS));
+      errs.push(notSupported(`${path}[${i}].protocol`, proto, SUPPORTED_PORT_PROTOCOLS));
     }
-  });
+  }
   return errs;
 }
 
+// isValidPortNum's accepting case, without building its (empty) message list.
+function isPortNum(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+const VALUE_FROM_KINDS = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const;
+const KEY_REF_KINDS = ['configMapKeyRef', 'secretKeyRef'] as const;
+
 // RelaxedEnvironmentVariableValidation is beta and on in 1.32: any printable ASCII but '='.
+// Paths are built only for errors: this runs for every env var of every container written.
 function validateEnv(vars: readonly EnvVar[], path: string): FieldError[] {
   const errs: FieldError[] = [];
-  vars.forEach((ev, i) => {
-    const idx = `${path}[${i}]`;
+  for (let i = 0; i < vars.length; i++) {
+    const ev = vars[i] as EnvVar;
     const name = ev.name ?? '';
-    if (name === '') errs.push(required(`${idx}.name`));
-    else errs.push(...invalidEach(`${idx}.name`, name, isRelaxedEnvVarName(name)));
+    if (name === '') errs.push(required(`${path}[${i}].name`));
+    else {
+      const msgs = memoRelaxedEnvVarName(name);
+      if (msgs.length > 0) errs.push(...invalidEach(`${path}[${i}].name`, name, msgs));
+    }
     const from = ev.valueFrom;
-    if (from == null) return;
-    const fromPath = `${idx}.valueFrom`;
+    if (from == null) continue;
     let n = 0;
-    for (const k of ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const) {
+    for (const k of VALUE_FROM_KINDS) {
       if (from[k] != null) n++;
     }
     if (n === 0) {
       errs.push(
         invalidValue(
-          fromPath,
+          `${path}[${i}].valueFrom`,
           '',
           'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`',
         ),
       );
     } else if (n > 1) {
-      errs.push(invalidValue(fromPath, '', 'may not have more than one field specified at a time'));
+      errs.push(
+        invalidValue(`${path}[${i}].valueFrom`, '', 'may not have more than one field specified at a time'),
+      );
     }
     if ((ev.value ?? '') !== '' && n !== 0) {
-      errs.push(invalidValue(fromPath, '', 'may not be specified when `value` is not empty'));
+      errs.push(
+        invalidValue(`${path}[${i}].valueFrom`, '', 'may not be specified when `value` is not empty'),
+      );
     }
-    for (const k of ['configMapKeyRef', 'secretKeyRef'] as const) {
+    for (const k of KEY_REF_KINDS) {
       const ref = from[k];
       if (ref == null) continue;
-      if ((ref.key ?? '') === '') errs.push(required(`${fromPath}.${k}.key`));
-      if ((ref.name ?? '') === '') errs.push(required(`${fromPath}.${k}.name`));
+      if ((ref.key ?? '') === '') errs.push(required(`${path}[${i}].valueFrom.${k}.key`));
+      if ((ref.name ?? '') === '') errs.push(required(`${path}[${i}].valueFrom.${k}.name`));
     }
     if (from.fieldRef != null && (from.fieldRef.fieldPath ?? '') === '') {
-      errs.push(required(`${fromPath}.fieldRef.fieldPath`));
+      errs.push(required(`${path}[${i}].valueFrom.fieldRef.fieldPath`));
     }
-  });
+  }
   return errs;
 }
 
@@ -137,17 +151,18 @@ function validateVolumeMounts(
   path: string,
 ): FieldError[] {
   const errs: FieldError[] = [];
+  if (mounts.length === 0) return errs;
   const points = new Set<string>();
-  mounts.forEach((m, i) => {
-    const idx = `${path}[${i}]`;
+  for (let i = 0; i < mounts.length; i++) {
+    const m = mounts[i] as VolumeMount;
     const name = m.name ?? '';
-    if (name === '') errs.push(required(`${idx}.name`));
-    if (!volumes.has(name)) errs.push(notFound(`${idx}.name`, name));
+    if (name === '') errs.push(required(`${path}[${i}].name`));
+    if (!volumes.has(name)) errs.push(notFound(`${path}[${i}].name`, name));
     const mp = m.mountPath ?? '';
-    if (mp === '') errs.push(required(`${idx}.mountPath`));
-    if (points.has(mp)) errs.push(invalidValue(`${idx}.mountPath`, mp, 'must be unique'));
+    if (mp === '') errs.push(required(`${path}[${i}].mountPath`));
+    if (points.has(mp)) errs.push(invalidValue(`${path}[${i}].mountPath`, mp, 'must be unique'));
     points.add(mp);
-  });
+  }
   return errs;
 }
 
@@ -183,6 +198,25 @@ function checkResource(errs: FieldError[], name: string, value: unknown, base: s
   return q;
 }
 
+const cmpCache = new Map<Quantity, Map<Quantity, number>>();
+
+// Quantities come from the bounded cachedQuantity memo, so the same request/limit pair is the
+// same two objects on every write; comparing them is bigint work worth remembering.
+function cachedCmp(a: Quantity, b: Quantity): number {
+  let row = cmpCache.get(a);
+  if (row === undefined) {
+    if (cmpCache.size >= 1024) cmpCache.clear();
+    row = new Map();
+    cmpCache.set(a, row);
+  }
+  let c = row.get(b);
+  if (c === undefined) {
+    c = a.cmp(b);
+    if (row.size < 64) row.set(b, c);
+  }
+  return c;
+}
+
 /** ValidateResourceRequirements for a container at path (`…resources`). */
 export function validateResourceRequirements(
   r: ResourceRequirements | undefined | null,
@@ -200,7 +234,7 @@ export function validateResourceRequirements(
     if (name in limits) {
       const lim = quantityOf(limits[name]);
       if (q === undefined || lim === undefined) continue;
-      const c = q.cmp(lim);
+      const c = cachedCmp(q, lim);
       if (c !== 0 && !isOvercommitAllowed(name)) {
         errs.push(invalidValue(reqPath, q.toString(), `must be equal to ${name} limit of ${lim.toString()}`));
       } else if (c > 0) {
@@ -221,7 +255,7 @@ export function validateResourceRequirements(
 
 function validatePortNumOrName(port: unknown, path: string): FieldError[] {
   if (typeof port === 'number') return invalidEach(path, port, isValidPortNum(port));
-  if (typeof port === 'string') return invalidEach(path, port, isValidPortName(port));
+  if (typeof port === 'string') return invalidEach(path, port, memoPortName(port));
   return [required(path)];
 }
 

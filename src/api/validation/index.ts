@@ -9,7 +9,7 @@
 // only the generic metadata rules (name per kind is a DNS-1123 subdomain unless known
 // otherwise; namespace required or forbidden by scope).
 import type { FieldError } from '../../machinery/status-error.js';
-import { nameIsDNSSubdomain } from '../../machinery/validation/names.js';
+import { nameIsDNSSubdomain, validatePathSegmentName } from '../../machinery/validation/names.js';
 import type { GroupVersionKind } from '../schema-types.js';
 import { validateCronJob, validateCronJobUpdate, validateJob, validateJobUpdate } from './batch.js';
 import {
@@ -127,7 +127,9 @@ export function validateObject(
   const fn = creates.get(k);
   if (fn !== undefined) return (fn as (o: unknown) => FieldError[])(obj ?? {});
   const namespaced = opts.namespaced ?? !clusterScoped.has(k);
-  return validateObjectMeta((obj as WithMeta | null)?.metadata, namespaced, nameIsDNSSubdomain);
+  // RBAC names only need to be valid path segments upstream (`system:aggregate-to-admin`).
+  const nameFn = k.startsWith('rbac.authorization.k8s.io/') ? validatePathSegmentName : nameIsDNSSubdomain;
+  return validateObjectMeta((obj as WithMeta | null)?.metadata, namespaced, nameFn);
 }
 
 /** Semantic validation of an update (newObj after defaulting, oldObj as stored). */

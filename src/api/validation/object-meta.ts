@@ -7,14 +7,15 @@ import { validateOwnerReferences } from '../../machinery/owner-references.js';
 import type { OwnerReference } from '../../machinery/owner-references.js';
 import {
   type ValidateNameFunc,
-  validateAnnotations,
   validateFinalizers,
-  validateLabels,
   validateNamespaceName,
   validateNoNewFinalizers,
 } from '../../machinery/validation/names.js';
 import type { ObjectMeta } from '../generated/types/meta-v1.js';
 import { forbidden, immutable, invalidEach, invalidValue, nonNegative, required } from './field.js';
+import { memoNameFunc, validateAnnotationsMemo, validateLabelsMemo } from './memo.js';
+
+const namespaceName = memoNameFunc(validateNamespaceName);
 
 /** ValidateObjectMeta at fldPath (normally `metadata`). */
 export function validateObjectMeta(
@@ -34,13 +35,13 @@ export function validateObjectMeta(
   const ns = md.namespace ?? '';
   if (requiresNamespace) {
     if (ns === '') errs.push(required(`${fldPath}.namespace`));
-    else errs.push(...invalidEach(`${fldPath}.namespace`, ns, validateNamespaceName(ns, false)));
+    else errs.push(...invalidEach(`${fldPath}.namespace`, ns, namespaceName(ns, false)));
   } else if (ns !== '') {
     errs.push(forbidden(`${fldPath}.namespace`, 'not allowed on this type'));
   }
   errs.push(...nonNegative(md.generation, `${fldPath}.generation`));
-  errs.push(...validateLabels(md.labels, `${fldPath}.labels`));
-  errs.push(...validateAnnotations(md.annotations, `${fldPath}.annotations`));
+  errs.push(...validateLabelsMemo(md.labels, `${fldPath}.labels`));
+  errs.push(...validateAnnotationsMemo(md.annotations, `${fldPath}.annotations`));
   errs.push(
     ...validateOwnerReferences(
       md.ownerReferences as OwnerReference[] | undefined,
@@ -83,8 +84,8 @@ export function validateObjectMetaUpdate(
       `${fldPath}.deletionGracePeriodSeconds`,
     ),
   );
-  errs.push(...validateLabels(md.labels, `${fldPath}.labels`));
-  errs.push(...validateAnnotations(md.annotations, `${fldPath}.annotations`));
+  errs.push(...validateLabelsMemo(md.labels, `${fldPath}.labels`));
+  errs.push(...validateAnnotationsMemo(md.annotations, `${fldPath}.annotations`));
   errs.push(
     ...validateOwnerReferences(
       md.ownerReferences as OwnerReference[] | undefined,

@@ -7,13 +7,9 @@
 import type { FieldError } from '../../machinery/status-error.js';
 import {
   inclusiveRangeError,
-  isDNS1123Label,
-  isDNS1123Subdomain,
   isValidLabelValue,
   nameIsDNSSubdomain,
-  validateAnnotations,
   validateLabelName,
-  validateLabels,
   validateServiceAccountName,
 } from '../../machinery/validation/names.js';
 import type {
@@ -35,7 +31,17 @@ import {
   notSupported,
   required,
 } from './field.js';
+import {
+  memoDNS1123Label,
+  memoDNS1123Subdomain,
+  memoNameFunc,
+  validateAnnotationsMemo,
+  validateLabelsMemo,
+} from './memo.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.js';
+
+const podName = memoNameFunc(nameIsDNSSubdomain);
+const serviceAccountName = memoNameFunc(validateServiceAccountName);
 
 const MAX_INT32 = 2147483647;
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
@@ -51,7 +57,7 @@ export const UPDATABLE_POD_SPEC_FIELDS = [
 
 /** ValidatePodCreate without the feature-gated extras. */
 export function validatePod(pod: Pod): FieldError[] {
-  const errs = validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain);
+  const errs = validateObjectMeta(pod.metadata, true, podName);
   errs.push(...validatePodSpec(pod.spec, 'spec'));
   return errs;
 }
@@ -64,8 +70,8 @@ export function validatePodTemplateSpec(
 ): FieldError[] {
   const errs: FieldError[] = [];
   const md = t?.metadata;
-  errs.push(...validateLabels(md?.labels, `${path}.metadata.labels`));
-  errs.push(...validateAnnotations(md?.annotations, `${path}.metadata.annotations`));
+  errs.push(...validateLabelsMemo(md?.labels, `${path}.metadata.labels`));
+  errs.push(...validateAnnotationsMemo(md?.annotations, `${path}.metadata.annotations`));
   errs.push(...validatePodSpec(t?.spec, `${path}.spec`, extraVolumes));
   return errs;
 }
@@ -103,6 +109,8 @@ const VOLUME_SOURCES = [
   'image',
 ] as const;
 
+const VOLUME_SOURCE_SET: ReadonlySet<string> = new Set(VOLUME_SOURCES);
+
 function fileMode(mode: number | undefined | null, path: string): FieldError[] {
   return mode != null && (mode < 0 || mode > 0o777) ? [invalidValue(path, mode, FILE_MODE_ERROR)] : [];
 }
@@ -110,11 +118,17 @@ function fileMode(mode: number | undefined | null, path: string): FieldError[] {
 function validateVolumeSource(v: Volume, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const rec = v as unknown as Record<string, unknown>;
+  // Counting over the volume's own few keys is cheaper than probing all thirty sources; the
+  // ordered probe runs only to word the (rare) error of several sources.
   let n = 0;
-  for (const k of VOLUME_SOURCES) {
-    if (rec[k] == null) continue;
-    if (n > 0) errs.push(forbidden(`${path}.${k}`, 'may not specify more than 1 volume type'));
-    n++;
+  for (const k in rec) if (VOLUME_SOURCE_SET.has(k) && rec[k] != null) n++;
+  if (n > 1) {
+    n = 0;
+    for (const k of VOLUME_SOURCES) {
+      if (rec[k] == null) continue;
+      if (n > 0) errs.push(forbidden(`${path}.${k}`, 'may not specify more than 1 volume type'));
+      n++;
+    }
   }
   if (n === 0) errs.push(required(path, 'must specify a volume type'));
   if (v.secret != null) {
@@ -147,7 +161,7 @@ export function validateVolumes(
     const e = validateVolumeSource(v, idx);
     const name = v.name ?? '';
     if (name === '') e.push(required(`${idx}.name`));
-    else e.push(...invalidEach(`${idx}.name`, name, isDNS1123Label(name)));
+    else e.push(...invalidEach(`${idx}.name`, name, memoDNS1123Label(name)));
     if (names.has(name)) e.push(duplicate(`${idx}.name`, name));
     if (e.length === 0) names.add(name);
     else errs.push(...e);
@@ -256,24 +270,23 @@ export function validatePodSpec(
   );
   errs.push(...validateRestartPolicy(s.restartPolicy ?? '', `${path}.restartPolicy`));
   errs.push(...validateDNSPolicy(s.dnsPolicy ?? '', `${path}.dnsPolicy`));
-  errs.push(...validateLabels(s.nodeSelector, `${path}.nodeSelector`));
+  errs.push(...validateLabelsMemo(s.nodeSelector, `${path}.nodeSelector`));
   const sa = s.serviceAccountName ?? '';
-  if (sa !== '')
-    errs.push(...invalidEach(`${path}.serviceAccountName`, sa, validateServiceAccountName(sa, false)));
+  if (sa !== '') errs.push(...invalidEach(`${path}.serviceAccountName`, sa, serviceAccountName(sa, false)));
   const node = s.nodeName ?? '';
-  if (node !== '') errs.push(...invalidEach(`${path}.nodeName`, node, isDNS1123Subdomain(node)));
+  if (node !== '') errs.push(...invalidEach(`${path}.nodeName`, node, memoDNS1123Subdomain(node)));
   const ads = s.activeDeadlineSeconds;
   if (ads != null && (ads < 1 || ads > MAX_INT32)) {
     errs.push(invalidValue(`${path}.activeDeadlineSeconds`, ads, inclusiveRangeError(1, MAX_INT32)));
   }
   if ((s.hostname ?? '') !== '')
-    errs.push(...invalidEach(`${path}.hostname`, s.hostname, isDNS1123Label(s.hostname ?? '')));
+    errs.push(...invalidEach(`${path}.hostname`, s.hostname, memoDNS1123Label(s.hostname ?? '')));
   if ((s.subdomain ?? '') !== '') {
-    errs.push(...invalidEach(`${path}.subdomain`, s.subdomain, isDNS1123Label(s.subdomain ?? '')));
+    errs.push(...invalidEach(`${path}.subdomain`, s.subdomain, memoDNS1123Label(s.subdomain ?? '')));
   }
   errs.push(...validateTolerations(listOf(s.tolerations), `${path}.tolerations`));
   const pcn = s.priorityClassName ?? '';
-  if (pcn !== '') errs.push(...invalidEach(`${path}.priorityClassName`, pcn, isDNS1123Subdomain(pcn)));
+  if (pcn !== '') errs.push(...invalidEach(`${path}.priorityClassName`, pcn, memoDNS1123Subdomain(pcn)));
   return errs;
 }
 

@@ -3,8 +3,7 @@
 // dropped so they read like the JSON form. Anything unparseable is a 400, never a crash,
 // worded as upstream's transformDecodeError words it when the expected kind is known.
 import { decodeJSONWithDuplicates, JSONSyntaxError } from '../../api/codec/json.js';
-import { decodeProtobuf, hasProtobufPrefix } from '../../api/codec/protobuf.js';
-import { dropProtobufZeros } from '../../api/codec/protobuf-zeros.js';
+import { decodeProtobufDroppingZeros, hasProtobufPrefix } from '../../api/codec/protobuf.js';
 import { decodeYAML } from '../../api/codec/yaml.js';
 import { badRequest, StatusError, unsupportedMediaType } from '../../machinery/status-error.js';
 import type { KObject } from '../registry/object.js';
@@ -102,9 +101,7 @@ function decodeAs(mt: string, body: Buffer): DecodedBody {
           'provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]',
         );
       }
-      const o = decodeProtobuf(body);
-      dropProtobufZeros(o);
-      value = o;
+      value = decodeProtobufDroppingZeros(body);
       break;
     }
     default:

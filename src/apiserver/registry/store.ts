@@ -534,10 +534,16 @@ export class Store {
       await wo.admission.mutate(desired, old);
       this.hooks.defaults(desired, this.resource);
     }
-    const errs = [
-      ...this.hooks.validateUpdate(desired, old, this.resource),
-      ...(this.strategy.validateUpdate?.(desired, old, ctx) ?? []),
-    ];
+    // Subresource writers (binding, finalize, approval, ephemeral containers, scale) change
+    // exactly the fields they own and check them themselves; the main resource's update
+    // rules (a pod's spec is immutable, …) do not apply to them, as upstream.
+    const errs =
+      mode === 'subresource'
+        ? []
+        : [
+            ...this.hooks.validateUpdate(desired, old, this.resource),
+            ...(this.strategy.validateUpdate?.(desired, old, ctx) ?? []),
+          ];
     if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, name, errs);
     if (wo.admission) await wo.admission.validate(desired, old);
     if (!wo.managedFieldsDone) this.hooks.trackManagedFields(old, desired, this.resource, wo);

@@ -1,37 +1,15 @@
 // Test support for the RBAC package: a StoreRegistry on MemoryStorage with the production
-// hooks, and small builders for the objects tests write. RBAC object names are path
-// segments upstream (`system:aggregate-to-edit`), while the shared object-meta validation
-// still applies the RFC 1123 subdomain rule to every kind without its own validator; the
-// hooks here drop only that one error for RBAC kinds, and become a no-op once
-// validation picks the path-segment rule for RBAC kinds.
-import type { ResourceInfo } from '../../../api/registry-types.js';
-import type { FieldError } from '../../../machinery/status-error.js';
+// hooks, and small builders for the objects tests write.
 import { MemoryStorage } from '../../../storage/memory.js';
 import { defaultHooks } from '../../hooks.js';
 import type { KObject } from '../../registry/object.js';
-import type { ObjectHooks, WriteOptions } from '../../registry/store.js';
+import type { WriteOptions } from '../../registry/store.js';
 import { StoreRegistry } from '../../stores.js';
 import { RBAC_GROUP } from './policy-builder.js';
-
-function dropRBACNameErrors(errs: FieldError[], r: ResourceInfo): FieldError[] {
-  if (r.group !== RBAC_GROUP) return errs;
-  return errs.filter((e) => !(e.field === 'metadata.name' && /RFC 1123/.test(e.detail ?? '')));
-}
-
-/** The production hooks, tolerant of RBAC path-segment names. */
-export function rbacTestHooks(): ObjectHooks {
-  const h = defaultHooks();
-  return {
-    ...h,
-    validate: (obj, r) => dropRBACNameErrors(h.validate(obj, r), r),
-    validateUpdate: (obj, old, r) => dropRBACNameErrors(h.validateUpdate(obj, old, r), r),
-  };
-}
-
 /** A fresh StoreRegistry over memory storage; close() stops its caches. */
 export function newTestStores(): { stores: StoreRegistry; storage: MemoryStorage; close(): Promise<void> } {
   const storage = new MemoryStorage();
-  const stores = new StoreRegistry(storage, rbacTestHooks());
+  const stores = new StoreRegistry(storage, defaultHooks());
   return {
     stores,
     storage,

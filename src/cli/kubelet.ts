@@ -1,0 +1,146 @@
+// `kts kubelet --kubeconfig K [--node-name N] [--runtime cri|process]
+//   [--container-runtime-endpoint unix:///…] [--data-dir DIR] [--pod-manifest-path DIR]`:
+// runs a kubelet until SIGINT/SIGTERM. On the cri runtime without an endpoint, kts starts
+// its own containerd under the data dir, imports its built-in pause and busybox images and
+// any tarballs queued by `kts image import`, and networks pods with CNI once the Node has
+// a podCIDR. Stopping the kubelet leaves pods running (a restarted kubelet adopts them);
+// the private containerd is stopped, its shims keep the containers alive.
+
+import { readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { stderrLogger } from '../client/log.js';
+import { RestClient } from '../client/rest-client.js';
+import { Kubelet } from '../kubelet/kubelet.js';
+import {
+  type ContainerdDaemon,
+  nodeContainerdRoot,
+  nodeImagesDir,
+  startContainerd,
+} from '../kubelet/runtime/containerd-daemon.js';
+import { CriRuntime } from '../kubelet/runtime/cri/cri-runtime.js';
+import { ensureBuiltinImages, importImageArchive, socketPath } from '../kubelet/runtime/images/import.js';
+import { ProcessRuntime } from '../kubelet/runtime/process/process-runtime.js';
+import type { ContainerRuntime } from '../kubelet/runtime/runtime.js';
+import { defaultDataDir } from './data-dir.js';
+import { FlagError, parseFlags } from './flags.js';
+import type { Command } from './main.js';
+
+const USAGE = `Usage: kts kubelet --kubeconfig FILE [--node-name NAME] [--runtime cri|process]
+  [--container-runtime-endpoint unix:///PATH] [--data-dir DIR] [--pod-manifest-path DIR]
+  [--cluster-dns IP] [--cluster-domain DOMAIN] [--v]
+`;
+
+/** The kubelet command. */
+export const kubelet: Command = async (args) => {
+  let f: ReturnType<typeof parseFlags>;
+  try {
+    f = parseFlags(args, {
+      kubeconfig: 'string',
+      'node-name': 'string',
+      runtime: 'string',
+      'container-runtime-endpoint': 'string',
+      'data-dir': 'string',
+      'pod-manifest-path': 'string',
+      'cluster-dns': 'string',
+      'cluster-domain': 'string',
+      v: 'boolean',
+      help: 'boolean',
+    });
+  } catch (e) {
+    if (e instanceof FlagError) {
+      process.stderr.write(`kts kubelet: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const v = f.values;
+  if (v.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (typeof v.kubeconfig !== 'string' || f.positional.length > 0) {
+    process.stderr.write(`kts kubelet: --kubeconfig is required\n${USAGE}`);
+    return 2;
+  }
+  const kind = typeof v.runtime === 'string' ? v.runtime : 'cri';
+  if (kind !== 'cri' && kind !== 'process') {
+    process.stderr.write(`kts kubelet: --runtime must be cri or process\n${USAGE}`);
+    return 2;
+  }
+  if (typeof v['pod-manifest-path'] === 'string') {
+    process.stderr.write('kts kubelet: warning: static pods (--pod-manifest-path) are not supported yet\n');
+  }
+  const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
+  const kubeletDir = join(dataDir, 'agent', 'kubelet');
+  const nodeName = typeof v['node-name'] === 'string' ? v['node-name'] : hostname().toLowerCase();
+  const logger = stderrLogger('kubelet', v.v === true);
+  const client = new RestClient({
+    ...loadKubeconfig(v.kubeconfig),
+    userAgent: `kubelet/v1.32.4 (linux) kts`,
+  });
+
+  let runtime: ContainerRuntime;
+  let daemon: ContainerdDaemon | undefined;
+  let cniConfDir: string | undefined;
+  if (kind === 'process') {
+    runtime = new ProcessRuntime({ rootDir: join(dataDir, 'agent', 'process') });
+  } else {
+    let endpoint = v['container-runtime-endpoint'];
+    if (typeof endpoint !== 'string') {
+      daemon = await startContainerd({ rootDir: nodeContainerdRoot(dataDir) });
+      endpoint = daemon.endpoint;
+      cniConfDir = daemon.cniConfDir;
+      await ensureBuiltinImages({ socket: daemon.socket, snapshotter: daemon.snapshotter });
+      let queued: string[] = [];
+      try {
+        queued = readdirSync(nodeImagesDir(dataDir)).filter((n) => n.endsWith('.tar'));
+      } catch {
+        // nothing queued
+      }
+      for (const file of queued) {
+        await importImageArchive(join(nodeImagesDir(dataDir), file), {
+          socket: daemon.socket,
+          snapshotter: daemon.snapshotter,
+        });
+      }
+    } else {
+      await ensureBuiltinImages({ socket: socketPath(endpoint) }).catch((e: unknown) =>
+        logger.error('importing built-in images failed', { err: String(e) }),
+      );
+    }
+    runtime = new CriRuntime({ endpoint });
+  }
+
+  const k = new Kubelet({
+    client,
+    nodeName,
+    runtime,
+    dataDir: kubeletDir,
+    logger,
+    ...(cniConfDir !== undefined ? { network: { cniConfDir } } : {}),
+    ...(typeof v['cluster-dns'] === 'string' ? { clusterDNS: v['cluster-dns'] } : {}),
+    ...(typeof v['cluster-domain'] === 'string' ? { clusterDomain: v['cluster-domain'] } : {}),
+  });
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await k.start();
+    process.stderr.write(`kts kubelet: node ${nodeName} registered (runtime ${kind})\n`);
+    await new Promise<void>((resolve) =>
+      ac.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    return 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await k.stop();
+    // The process runtime's containers are children of kts: they end with it (close kills
+    // them); containerd's shims keep cri containers running.
+    await runtime.close();
+    await daemon?.stop();
+  }
+};

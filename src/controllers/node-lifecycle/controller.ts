@@ -1,0 +1,191 @@
+// The node lifecycle controller (upstream pkg/controller/nodelifecycle): watches node
+// heartbeats — the node's Lease in `kube-node-lease` renewed by its kubelet, and the Ready
+// condition's lastHeartbeatTime — and when neither moved for `nodeMonitorGracePeriod`
+// marks every node condition Unknown (`NodeStatusUnknown`, "Kubelet stopped posting node
+// status."). It keeps the condition taints in step with the status (unreachable /
+// not-ready, NoSchedule and NoExecute, plus the pressure and unschedulable taints) and
+// marks pods on nodes that are not Ready as not Ready. Heartbeat times are compared on
+// this controller's own clock (when it *observed* a change), never against the node's
+// clock, as upstream does to be immune to clock skew.
+import type { Node, Pod } from '../../api/generated/types/core-v1.js';
+import type { Lease } from '../../api/generated/types/coordination-v1.js';
+import type { Lister } from '../../client/cache/listers.js';
+import type { Clock } from '../../client/clock.js';
+import type { EventRecorder } from '../../client/events.js';
+import type { Client } from '../../client/interface.js';
+import { errorText, type Logger } from '../../client/log.js';
+import { LEASES, NODES, PODS } from '../../client/resources.js';
+import { formatTimestamp } from '../../machinery/object-meta.js';
+import { isConflict, isNotFound } from '../../machinery/status-error.js';
+import { getPodCondition } from '../endpoints/pod-util.js';
+import { runPeriodically } from '../endpoints/work-loop.js';
+import type { Controller, ControllerContext } from '../types.js';
+import { desiredTaints, nodeCondition, reconcileTaints } from './taints.js';
+
+/** The namespace kubelets renew their Leases in. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** Reason of conditions set Unknown after the grace period. */
+export const REASON_NODE_STATUS_UNKNOWN = 'NodeStatusUnknown';
+/** Message of conditions set Unknown after the grace period. */
+export const MESSAGE_STOPPED_POSTING = 'Kubelet stopped posting node status.';
+/** Upstream's node monitor period. */
+export const NODE_MONITOR_PERIOD_MS = 5000;
+/** Conditions set Unknown alongside Ready. */
+const OTHER_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+
+interface NodeHealth {
+  /** Local time a heartbeat was last observed. */
+  probeTimestamp: number;
+  heartbeat: string | undefined;
+  leaseRenew: string | undefined;
+}
+
+/** The node-lifecycle controller. */
+export class NodeLifecycleController implements Controller {
+  readonly name = 'node-lifecycle';
+  private readonly client: Client;
+  private readonly nodes: Lister<Node>;
+  private readonly leases: Lister<Lease>;
+  private readonly pods: Lister<Pod>;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly recorder: EventRecorder;
+  private readonly graceMs: number;
+  private readonly health = new Map<string, NodeHealth>();
+  private readonly synced: Array<{ waitForSync(s?: AbortSignal): Promise<boolean> }>;
+  /** How often nodes are checked (upstream 5 s; shorter when the grace period is short). */
+  readonly monitorPeriodMs: number;
+
+  /** Builds the controller (it polls listers; no per-event work). */
+  constructor(ctx: ControllerContext) {
+    this.client = ctx.client;
+    this.clock = ctx.clock;
+    this.log = ctx.log;
+    this.recorder = ctx.recorder('node-controller');
+    this.graceMs = ctx.options.nodeMonitorGracePeriodMs;
+    this.monitorPeriodMs = Math.max(100, Math.min(NODE_MONITOR_PERIOD_MS, Math.floor(this.graceMs / 4)));
+    const n = ctx.informers.forResource(NODES);
+    const l = ctx.informers.forResource(LEASES);
+    const p = ctx.informers.forResource(PODS, { nodeName: (pod: Pod) => [pod.spec?.nodeName ?? ''] });
+    this.nodes = n.lister;
+    this.leases = l.lister;
+    this.pods = p.lister;
+    this.synced = [n.informer, l.informer, p.informer];
+    n.informer.addEventHandler({
+      onDelete: (node) => {
+        const name = 'metadata' in node ? node.metadata?.name : undefined;
+        if (name !== undefined) this.health.delete(name);
+      },
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    for (const s of this.synced) if (!(await s.waitForSync(signal))) return;
+    await runPeriodically(this.clock, this.monitorPeriodMs, () => this.monitorNodeHealth(), signal, this.log);
+  }
+
+  /** One pass over every node (upstream monitorNodeHealth). */
+  async monitorNodeHealth(): Promise<void> {
+    for (const node of this.nodes.list()) {
+      const name = node.metadata?.name ?? '';
+      try {
+        await this.checkNode(name);
+      } catch (err) {
+        if (isConflict(err) || isNotFound(err)) continue;
+        this.log.error('node health check failed', { node: name, error: errorText(err) });
+      }
+    }
+  }
+
+  private async checkNode(name: string): Promise<void> {
+    let node = this.nodes.getByKey(name);
+    if (node === undefined) return;
+    const now = this.clock.now();
+    const heartbeat = nodeCondition(node, 'Ready')?.lastHeartbeatTime;
+    const leaseRenew = this.leases.getByKey(`${NODE_LEASE_NAMESPACE}/${name}`)?.spec?.renewTime;
+    const h = this.health.get(name);
+    if (h === undefined) {
+      this.health.set(name, { probeTimestamp: now, heartbeat, leaseRenew });
+    } else if (h.heartbeat !== heartbeat || h.leaseRenew !== leaseRenew) {
+      h.probeTimestamp = now;
+      h.heartbeat = heartbeat;
+      h.leaseRenew = leaseRenew;
+    }
+    const probe = this.health.get(name)?.probeTimestamp ?? now;
+    if (now - probe > this.graceMs) {
+      const updated = markUnknown(node, formatTimestamp(now));
+      if (updated !== undefined) {
+        node = await this.client.resource(NODES).updateStatus('', updated);
+        this.recorder.event(
+          { kind: 'Node', name, uid: name, apiVersion: 'v1' },
+          'Normal',
+          'NodeNotReady',
+          `Node ${name} status is now: NodeNotReady`,
+        );
+        this.log.info('node stopped posting status', { node: name });
+      }
+    }
+    const taints = reconcileTaints(node, desiredTaints(node), formatTimestamp(now));
+    if (taints !== undefined) {
+      const spec: NonNullable<Node['spec']> = { ...node.spec, taints };
+      if (taints.length === 0) delete spec.taints;
+      node = await this.client.resource(NODES).update('', { ...node, spec });
+    }
+    if (nodeCondition(node, 'Ready')?.status !== 'True' && nodeCondition(node, 'Ready') !== undefined) {
+      await this.markPodsNotReady(name, now);
+    }
+  }
+
+  /** Sets the Ready condition of the node's pods False (upstream MarkPodsNotReady). */
+  private async markPodsNotReady(nodeName: string, now: number): Promise<void> {
+    for (const pod of this.pods.byIndex('nodeName', nodeName)) {
+      if (pod.spec?.nodeName !== nodeName || getPodCondition(pod, 'Ready')?.status !== 'True') continue;
+      const conditions = (pod.status?.conditions ?? []).map((c) =>
+        c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: formatTimestamp(now) } : c,
+      );
+      try {
+        await this.client.resource(PODS).updateStatus(pod.metadata?.namespace ?? '', {
+          ...pod,
+          status: { ...pod.status, conditions },
+        });
+        this.recorder.event(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
+  }
+}
+
+/**
+ * The node with Ready and the pressure conditions set Unknown, or undefined when they
+ * already are. Conditions the kubelet never posted are added with NodeStatusNeverUpdated.
+ */
+export function markUnknown(node: Node, now: string): Node | undefined {
+  const conditions = [...(node.status?.conditions ?? [])];
+  let changed = false;
+  for (const type of ['Ready', ...OTHER_CONDITIONS]) {
+    const i = conditions.findIndex((c) => c.type === type);
+    const cur = conditions[i];
+    if (cur === undefined) {
+      conditions.push({
+        type,
+        status: 'Unknown',
+        reason: 'NodeStatusNeverUpdated',
+        message: 'Kubelet never posted node status.',
+        lastHeartbeatTime: node.metadata?.creationTimestamp ?? now,
+        lastTransitionTime: now,
+      });
+      changed = true;
+    } else if (cur.status !== 'Unknown') {
+      conditions[i] = {
+        ...cur,
+        status: 'Unknown',
+        reason: REASON_NODE_STATUS_UNKNOWN,
+        message: MESSAGE_STOPPED_POSTING,
+        lastTransitionTime: now,
+      };
+      changed = true;
+    }
+  }
+  return changed ? { ...node, status: { ...node.status, conditions } } : undefined;
+}

@@ -1,0 +1,43 @@
+// The kubelet. Contract: `Kubelet` (kubelet.ts) registers its Node and keeps its status and
+// Lease current, runs every pod whose spec.nodeName is this node through the CRI-shaped
+// runtime in runtime/ (one serialized worker per pod), writes pod status through the
+// status subresource, and removes a deleted pod's API object once its containers stopped.
+// The runtime is the only record of running pods (labels `io.kubernetes.pod.uid`, …), so a
+// restarted kubelet adopts them. Volumes, env, probes and status computation are pure
+// helpers beside it.
+
+export {
+  ContainerBackoff,
+  crashLoopMessage,
+  INITIAL_BACKOFF_MS,
+  MAX_BACKOFF_MS,
+} from './container-backoff.js';
+export {
+  containerEnv,
+  EnvError,
+  type EnvContext,
+  type EnvSources,
+  expandCommand,
+  expandVars,
+} from './env.js';
+export {
+  Kubelet,
+  type KubeletNetworkOptions,
+  type KubeletOptions,
+  podLogRoot,
+  startKubelet,
+} from './kubelet.js';
+export { NODE_LEASE_NAMESPACE, NodeLease } from './node-lease.js';
+export { KUBELET_VERSION, type MachineInfo, NodeStatusManager, readMachineInfo } from './node-status.js';
+export {
+  LABEL_CONTAINER_NAME,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+  PodSyncer,
+  removeCgroupDirs,
+} from './pod-sync.js';
+export { PodWorkers } from './pod-workers.js';
+export { ProbeManager, runProbe } from './probes.js';
+export { computePodStatus, podPhase, StatusManager } from './status-manager.js';
+export { atomicWrite, podDir, setUpVolumes } from './volumes.js';

@@ -1,0 +1,657 @@
+// One pod's reconciliation against the runtime (upstream kuberuntime_manager.go SyncPod /
+// KillPod, level-based): the runtime is the only record of what runs — sandboxes and
+// containers are found again by their `io.kubernetes.pod.uid` labels — so a restarted
+// kubelet adopts what is running instead of starting it again. Each sync:
+//   1. makes sure the pod has a ready sandbox (a new one kills what the old one held);
+//   2. runs init containers one at a time, in order (restartable init containers —
+//      sidecars — are started and left running);
+//   3. starts missing containers, restarts exited ones per restartPolicy with the
+//      CrashLoopBackOff backoff, and kills those whose liveness probe failed;
+//   4. computes the pod status from what the runtime then reports.
+// Killing a pod runs each container's preStop hook, then stops it with what is left of
+// the grace period (SIGTERM, SIGKILL when it runs out), then removes the sandbox.
+
+import { readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Container, LifecycleHandler, Node, Pod, PodStatus } from '../api/generated/types/core-v1.js';
+import type { Clock } from '../client/clock.js';
+import { errorText, type Logger } from '../client/log.js';
+import { parseQuantity } from '../machinery/quantity.js';
+import { ContainerBackoff, crashLoopMessage } from './container-backoff.js';
+import { containerEnv, EnvError, type EnvSources, expandCommand } from './env.js';
+import { type ProbeManager, runProbe } from './probes.js';
+import {
+  type ContainerConfig,
+  type ContainerRuntime,
+  type ContainerStatus as CriContainerStatus,
+  containerLogPath,
+  type PodSandboxConfig,
+  type PodSandboxStatus,
+  type PortMapping,
+  podLogDirectory,
+} from './runtime/runtime.js';
+import { computePodStatus, type WaitingReason } from './status-manager.js';
+import {
+  cleanupPodDir,
+  containerMounts,
+  processVolumeEnv,
+  setUpVolumes,
+  VolumeError,
+  type VolumeSources,
+} from './volumes.js';
+
+/** Label keys upstream's kubelet puts on sandboxes and containers. */
+export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
+/** The pod's namespace label. */
+export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
+/** The pod's uid label: how the kubelet finds a pod's sandboxes and containers again. */
+export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
+/** The container's name label. */
+export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
+
+/** Upstream's floor on the time a container gets to stop. */
+const MIN_GRACE_SECONDS = 2;
+/** Exited attempts kept per container (the newest is the status' lastState). */
+const KEEP_EXITED = 2;
+
+/** What the syncer works with. */
+export interface PodSyncerOptions {
+  runtime: ContainerRuntime;
+  /** `containerd` or `process`. */
+  runtimeScheme: string;
+  dataDir: string;
+  /** Root of the `/var/log/pods`-style log directories. */
+  podLogRoot: string;
+  hostIP: () => string;
+  node: () => Node | undefined;
+  /** Whether pods that need the pod network can start (CNI configured). */
+  networkReady: () => boolean;
+  sources: EnvSources & VolumeSources;
+  probes: ProbeManager;
+  clock: Clock;
+  logger: Logger;
+  /** Parent cgroup of pod cgroups (default `/kubepods`); only the cri runtime uses it. */
+  cgroupRoot?: string;
+  clusterDNS?: string;
+  clusterDomain?: string;
+}
+
+/** The runtime's view of one pod. */
+export interface PodRuntimeState {
+  /** Newest first. */
+  sandboxes: PodSandboxStatus[];
+  /** Newest first. */
+  containers: CriContainerStatus[];
+}
+
+/** The outcome of a sync. */
+export interface SyncResult {
+  status: PodStatus;
+  /** Sync again after this long (backoff expiry, waiting for the network, …). */
+  requeueAfterMs?: number;
+}
+
+function podKey(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+function isSidecar(c: Container): boolean {
+  return c.restartPolicy === 'Always';
+}
+
+function ms(ns: bigint): number {
+  return Number(ns / 1_000_000n);
+}
+
+/** The pod's termination grace period in seconds (deletion's own, else the spec's, else 30). */
+export function gracePeriodSeconds(pod: Pod): number {
+  return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
+
+/** Syncs and kills pods. */
+export class PodSyncer {
+  /** Restart backoff, shared by every pod of the node. */
+  readonly backoff: ContainerBackoff;
+
+  /** A syncer with its collaborators. */
+  constructor(private readonly o: PodSyncerOptions) {
+    this.backoff = new ContainerBackoff(o.clock);
+  }
+
+  /** What the runtime holds for a pod. */
+  async inspect(uid: string): Promise<PodRuntimeState> {
+    const rt = this.o.runtime;
+    const selector = { [LABEL_POD_UID]: uid };
+    const sbs = await rt.listPodSandbox({ labelSelector: selector });
+    const sandboxes = (await Promise.all(sbs.map((s) => rt.podSandboxStatus(s.id).catch(() => undefined))))
+      .filter((s): s is PodSandboxStatus => s !== undefined)
+      .sort((a, b) => (b.createdAt > a.createdAt ? 1 : b.createdAt < a.createdAt ? -1 : 0));
+    const cs = await rt.listContainers({ labelSelector: selector });
+    const containers = (await Promise.all(cs.map((c) => rt.containerStatus(c.id).catch(() => undefined))))
+      .filter((c): c is CriContainerStatus => c !== undefined)
+      .sort((a, b) =>
+        b.metadata.attempt !== a.metadata.attempt
+          ? b.metadata.attempt - a.metadata.attempt
+          : b.createdAt > a.createdAt
+            ? 1
+            : -1,
+      );
+    return { sandboxes, containers };
+  }
+
+  private cgroupParent(pod: Pod): string | undefined {
+    if (this.o.runtime.type !== 'cri') return undefined;
+    const root = this.o.cgroupRoot ?? '/kubepods';
+    const qos = pod.status?.qosClass ?? 'BestEffort';
+    const uid = pod.metadata?.uid ?? '';
+    return qos === 'Guaranteed' ? `${root}/pod${uid}` : `${root}/${qos.toLowerCase()}/pod${uid}`;
+  }
+
+  /** The CRI sandbox config of a pod. */
+  sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
+    const m = pod.metadata ?? {};
+    const spec = pod.spec;
+    const name = m.name ?? '';
+    const ns = m.namespace ?? '';
+    const uid = m.uid ?? '';
+    const hostNetwork = spec?.hostNetwork === true;
+    const ports: PortMapping[] = [];
+    for (const c of spec?.containers ?? []) {
+      for (const p of c.ports ?? []) {
+        if (p.hostPort === undefined || p.hostPort === 0) continue;
+        const pm: PortMapping = { containerPort: p.containerPort, hostPort: p.hostPort };
+        if (p.protocol === 'TCP' || p.protocol === 'UDP' || p.protocol === 'SCTP') pm.protocol = p.protocol;
+        if (p.hostIP !== undefined) pm.hostIp = p.hostIP;
+        ports.push(pm);
+      }
+    }
+    const config: PodSandboxConfig = {
+      metadata: { name, uid, namespace: ns, attempt },
+      hostname: hostNetwork ? undefined : (spec?.hostname ?? name).slice(0, 63),
+      logDirectory: podLogDirectory(this.o.podLogRoot, ns, name, uid),
+      portMappings: ports,
+      labels: {
+        ...(m.labels ?? {}),
+        [LABEL_POD_NAME]: name,
+        [LABEL_POD_NAMESPACE]: ns,
+        [LABEL_POD_UID]: uid,
+      },
+      annotations: { ...(m.annotations ?? {}) },
+      linux: {
+        namespaceOptions: {
+          network: hostNetwork ? 'NODE' : 'POD',
+          pid: spec?.hostPID === true ? 'NODE' : spec?.shareProcessNamespace === true ? 'POD' : 'CONTAINER',
+          ipc: spec?.hostIPC === true ? 'NODE' : 'POD',
+        },
+      },
+    };
+    if (config.hostname === undefined) delete config.hostname;
+    const parent = this.cgroupParent(pod);
+    if (parent !== undefined && config.linux !== undefined) config.linux.cgroupParent = parent;
+    const dns = this.dnsConfig(pod);
+    if (dns !== undefined) config.dnsConfig = dns;
+    return config;
+  }
+
+  private dnsConfig(pod: Pod): PodSandboxConfig['dnsConfig'] {
+    const spec = pod.spec;
+    let policy = spec?.dnsPolicy ?? 'ClusterFirst';
+    if (policy === 'ClusterFirst' && spec?.hostNetwork === true) policy = 'Default';
+    if (policy === 'ClusterFirstWithHostNet') policy = 'ClusterFirst';
+    const extra = spec?.dnsConfig;
+    let servers: string[] = [];
+    let searches: string[] = [];
+    let options: string[] = [];
+    if (policy === 'ClusterFirst') {
+      const domain = this.o.clusterDomain ?? 'cluster.local';
+      const ns = pod.metadata?.namespace ?? '';
+      servers = [this.o.clusterDNS ?? '10.43.0.10'];
+      searches = [`${ns}.svc.${domain}`, `svc.${domain}`, domain];
+      options = ['ndots:5'];
+    } else if (policy !== 'None') {
+      if (extra === undefined) return undefined;
+    }
+    servers.push(...(extra?.nameservers ?? []));
+    searches.push(...(extra?.searches ?? []));
+    for (const o of extra?.options ?? [])
+      options.push(o.value !== undefined ? `${o.name}:${o.value}` : (o.name ?? ''));
+    return { servers, searches, options };
+  }
+
+  private async ensureImage(c: Container): Promise<string> {
+    const rt = this.o.runtime;
+    const image = c.image ?? '';
+    const policy =
+      c.imagePullPolicy ??
+      (/:latest$|^[^:@]*$/.test(image.replace(/^[^/]*\//, '')) ? 'Always' : 'IfNotPresent');
+    const present = await rt.imageStatus(image);
+    if (policy === 'Never') {
+      if (present === null)
+        throw new WaitingError(
+          'ErrImageNeverPull',
+          `Container image "${image}" is not present with pull policy of Never`,
+        );
+      return present.id;
+    }
+    if (policy === 'IfNotPresent' && present !== null) return present.id;
+    try {
+      return await rt.pullImage(image);
+    } catch (e) {
+      // A locally imported image (kts.local/…) has no registry to pull from: present is enough.
+      if (present !== null) return present.id;
+      throw new WaitingError('ErrImagePull', errorText(e));
+    }
+  }
+
+  private async startContainer(
+    pod: Pod,
+    c: Container,
+    attempt: number,
+    sandboxId: string,
+    sandboxConfig: PodSandboxConfig,
+    podIPs: string[],
+    volumes: Map<string, string>,
+  ): Promise<void> {
+    const m = pod.metadata ?? {};
+    await this.ensureImage(c);
+    let envs: { key: string; value: string }[];
+    try {
+      envs = await containerEnv(
+        c,
+        { pod, podIP: podIPs[0] ?? '', podIPs, hostIP: this.o.hostIP(), node: this.o.node() },
+        this.o.sources,
+      );
+    } catch (e) {
+      if (e instanceof EnvError) throw new WaitingError('CreateContainerConfigError', e.message);
+      throw e;
+    }
+    if (this.o.runtime.type === 'process') envs.push(...processVolumeEnv(c, volumes));
+    const config: ContainerConfig = {
+      metadata: { name: c.name, attempt },
+      image: c.image ?? '',
+      ...expandCommand(c, envs),
+      envs,
+      mounts: containerMounts(c, volumes),
+      labels: {
+        [LABEL_CONTAINER_NAME]: c.name,
+        [LABEL_POD_NAME]: m.name ?? '',
+        [LABEL_POD_NAMESPACE]: m.namespace ?? '',
+        [LABEL_POD_UID]: m.uid ?? '',
+      },
+      annotations: {
+        'io.kubernetes.container.restartCount': String(attempt),
+        'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
+        'io.kubernetes.container.terminationMessagePolicy': c.terminationMessagePolicy ?? 'File',
+        'io.kubernetes.pod.terminationGracePeriod': String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      },
+      logPath: containerLogPath(c.name, attempt),
+      stdin: c.stdin === true,
+      stdinOnce: c.stdinOnce === true,
+      tty: c.tty === true,
+    };
+    if (c.workingDir !== undefined) config.workingDir = c.workingDir;
+    const limits = c.resources?.limits ?? {};
+    if (limits.memory !== undefined) {
+      config.linux = { resources: { memoryLimitInBytes: parseQuantity(String(limits.memory)).value() } };
+    }
+    let id: string;
+    try {
+      id = await this.o.runtime.createContainer(sandboxId, config, sandboxConfig);
+    } catch (e) {
+      throw new WaitingError('CreateContainerError', errorText(e));
+    }
+    try {
+      await this.o.runtime.startContainer(id);
+    } catch (e) {
+      throw new WaitingError('RunContainerError', errorText(e));
+    }
+    const postStart = c.lifecycle?.postStart;
+    if (postStart !== undefined) {
+      const ok = await this.runHook(postStart, c, id, podIPs[0] ?? '', 30);
+      if (!ok) {
+        await this.o.runtime.stopContainer(id, MIN_GRACE_SECONDS).catch(() => {});
+        throw new WaitingError('PostStartHookError', `PostStartHook failed`);
+      }
+    }
+  }
+
+  private async runHook(
+    h: LifecycleHandler,
+    c: Container,
+    id: string,
+    podIP: string,
+    timeoutSeconds: number,
+  ): Promise<boolean> {
+    if (h.sleep !== undefined) {
+      await this.o.clock.sleep(Math.min(h.sleep.seconds, timeoutSeconds) * 1000);
+      return true;
+    }
+    const out = await runProbe({ ...h, timeoutSeconds }, c, id, podIP, this.o.runtime);
+    return out.result !== 'failure';
+  }
+
+  /** Stops one container gracefully: preStop hook, then SIGTERM/SIGKILL with the rest of the grace. */
+  async killContainer(
+    c: Container | undefined,
+    id: string,
+    graceSeconds: number,
+    podIP: string,
+  ): Promise<void> {
+    const t0 = this.o.clock.now();
+    const preStop = c?.lifecycle?.preStop;
+    if (preStop !== undefined && c !== undefined && graceSeconds > 0) {
+      await Promise.race([
+        this.runHook(preStop, c, id, podIP, graceSeconds).catch(() => false),
+        this.o.clock.sleep(graceSeconds * 1000),
+      ]);
+    }
+    const left = graceSeconds - Math.floor((this.o.clock.now() - t0) / 1000);
+    await this.o.runtime.stopContainer(id, graceSeconds <= 0 ? 0 : Math.max(left, MIN_GRACE_SECONDS));
+  }
+
+  private backoffKey(pod: Pod, c: Container): string {
+    return `${pod.metadata?.uid ?? ''}/${c.name}`;
+  }
+
+  /** One reconciliation of a live (not deleting) pod. */
+  async syncPod(pod: Pod): Promise<SyncResult> {
+    const uid = pod.metadata?.uid ?? '';
+    const spec = pod.spec;
+    const waiting = new Map<string, WaitingReason>();
+    let requeue: number | undefined;
+    const wake = (afterMs: number): void => {
+      requeue = requeue === undefined ? afterMs : Math.min(requeue, afterMs);
+    };
+    let state = await this.inspect(uid);
+    const hostNetwork = spec?.hostNetwork === true;
+    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    let failed = false;
+
+    let sandbox = state.sandboxes[0];
+    if (!terminal && (sandbox === undefined || sandbox.state !== 'SANDBOX_READY')) {
+      const everRan = state.containers.length > 0;
+      if (sandbox !== undefined && everRan && spec?.restartPolicy === 'Never') {
+        // Upstream never recreates the sandbox of a Never pod whose containers already ran.
+      } else if (!hostNetwork && !this.o.networkReady()) {
+        for (const c of spec?.containers ?? []) waiting.set(c.name, { reason: 'ContainerCreating' });
+        wake(1000);
+      } else {
+        if (sandbox !== undefined) await this.killPodContainers(pod, state, 0);
+        for (const s of state.sandboxes) await this.o.runtime.removePodSandbox(s.id).catch(() => {});
+        const attempt = sandbox !== undefined ? sandbox.metadata.attempt + 1 : 0;
+        const config = this.sandboxConfig(pod, attempt);
+        await this.o.runtime.runPodSandbox(config);
+        state = await this.inspect(uid);
+        sandbox = state.sandboxes[0];
+      }
+    }
+    const podIPs =
+      sandbox !== undefined && sandbox.ip !== '' ? [sandbox.ip, ...sandbox.additionalIps] : [this.o.hostIP()];
+    const ready = !terminal && sandbox !== undefined && sandbox.state === 'SANDBOX_READY';
+
+    let volumes = new Map<string, string>();
+    let volumesOk = false;
+    if (ready) {
+      try {
+        volumes = await setUpVolumes(
+          this.o.dataDir,
+          pod,
+          { pod, podIP: podIPs[0] ?? '', podIPs, hostIP: this.o.hostIP(), node: this.o.node() },
+          this.o.sources,
+        );
+        volumesOk = true;
+      } catch (e) {
+        this.o.logger.error('volume setup failed', { pod: podKey(pod), err: errorText(e) });
+        if (!(e instanceof VolumeError)) throw e;
+        wake(2000);
+      }
+    }
+
+    if (ready && volumesOk && sandbox !== undefined) {
+      const sandboxId = sandbox.id;
+      const config = this.sandboxConfig(pod, sandbox.metadata.attempt);
+      // Replacing a sandbox removes the old one with its containers, so every attempt listed
+      // belongs to the current sandbox.
+      const inSandbox = (name: string): CriContainerStatus[] =>
+        state.containers.filter((c) => c.metadata.name === name);
+      const start = async (c: Container, attempt: number): Promise<void> => {
+        try {
+          await this.startContainer(pod, c, attempt, sandboxId, config, podIPs, volumes);
+        } catch (e) {
+          if (!(e instanceof WaitingError)) throw e;
+          waiting.set(c.name, { reason: e.reason, message: e.message });
+          this.o.logger.error('starting container failed', {
+            pod: podKey(pod),
+            container: c.name,
+            reason: e.reason,
+            err: e.message,
+          });
+          wake(this.backoff.get(this.backoffKey(pod, c)) || 2000);
+        }
+      };
+      const restart = async (c: Container, last: CriContainerStatus): Promise<void> => {
+        const key = this.backoffKey(pod, c);
+        const finished = ms(last.finishedAt) || this.o.clock.now();
+        if (this.backoff.isInBackOffSince(key, finished)) {
+          const b = this.backoff.get(key);
+          const m = pod.metadata ?? {};
+          waiting.set(c.name, {
+            reason: 'CrashLoopBackOff',
+            message: crashLoopMessage(b, c.name, m.name ?? '', m.namespace ?? '', uid),
+          });
+          wake(Math.max(50, finished + b - this.o.clock.now()));
+          return;
+        }
+        this.backoff.next(key, finished);
+        await start(c, last.metadata.attempt + 1);
+      };
+      const shouldRestart = (c: Container, last: CriContainerStatus): boolean => {
+        if (isSidecar(c)) return true;
+        const policy = spec?.restartPolicy ?? 'Always';
+        return policy === 'Always' || (policy === 'OnFailure' && last.exitCode !== 0);
+      };
+
+      // Init containers, strictly in order.
+      let initDone = true;
+      for (const ic of spec?.initContainers ?? []) {
+        const latest = inSandbox(ic.name)[0];
+        if (latest === undefined) {
+          await start(ic, 0);
+          if (!isSidecar(ic) || waiting.has(ic.name)) {
+            initDone = false;
+            break;
+          }
+          continue;
+        }
+        if (latest.state === 'CONTAINER_RUNNING') {
+          if (isSidecar(ic) && this.o.probes.isStarted(uid, ic.name, latest.id)) {
+            await this.maybeLivenessKill(pod, ic, latest, podIPs);
+            continue;
+          }
+          initDone = false;
+          break;
+        }
+        if (latest.state === 'CONTAINER_EXITED') {
+          if (!isSidecar(ic) && latest.exitCode === 0) continue;
+          if (!isSidecar(ic) && spec?.restartPolicy === 'Never') failed = true;
+          else await restart(ic, latest);
+        }
+        initDone = false;
+        break;
+      }
+
+      if (initDone && !failed) {
+        for (const c of spec?.containers ?? []) {
+          const latest = inSandbox(c.name)[0];
+          if (latest === undefined) await start(c, 0);
+          else if (latest.state === 'CONTAINER_RUNNING') {
+            if (await this.maybeLivenessKill(pod, c, latest, podIPs)) wake(0);
+          } else if (latest.state === 'CONTAINER_EXITED' && shouldRestart(c, latest))
+            await restart(c, latest);
+          else if (latest.state === 'CONTAINER_CREATED')
+            await this.o.runtime.startContainer(latest.id).catch(() => {});
+        }
+      }
+      await this.pruneExited(state);
+      state = await this.inspect(uid);
+    }
+
+    const running = new Map<string, { id: string; startedAtMs: number }>();
+    for (const c of state.containers) {
+      if (c.state === 'CONTAINER_RUNNING' && !running.has(c.metadata.name))
+        running.set(c.metadata.name, { id: c.id, startedAtMs: ms(c.startedAt) });
+    }
+    this.o.probes.syncPod(pod, podIPs[0] ?? '', running);
+    const status = computePodStatus({
+      pod,
+      sandboxes: state.sandboxes,
+      containers: state.containers,
+      waiting,
+      hostIP: this.o.hostIP(),
+      podIPs: sandbox !== undefined || hostNetwork ? podIPs : [],
+      ready: (c, id) => this.o.probes.isReady(uid, c, id),
+      started: (c, id) => this.o.probes.isStarted(uid, c.name, id),
+      runtimeScheme: this.o.runtimeScheme,
+      now: this.o.clock.now(),
+      failed,
+    });
+    const result: SyncResult = { status };
+    if (requeue !== undefined) result.requeueAfterMs = requeue;
+    return result;
+  }
+
+  /** Kills a container whose liveness (or startup) probe failed; true when it did. */
+  private async maybeLivenessKill(
+    pod: Pod,
+    c: Container,
+    latest: CriContainerStatus,
+    podIPs: string[],
+  ): Promise<boolean> {
+    const uid = pod.metadata?.uid ?? '';
+    const failedProbe = this.o.probes.failedProbe(uid, c.name, latest.id);
+    if (failedProbe === undefined) return false;
+    this.o.logger.info('container failed its probe; restarting', {
+      pod: podKey(pod),
+      container: c.name,
+      probe: failedProbe.type,
+      output: failedProbe.output,
+    });
+    await this.killContainer(c, latest.id, pod.spec?.terminationGracePeriodSeconds ?? 30, podIPs[0] ?? '');
+    return true;
+  }
+
+  /** Removes exited attempts beyond the newest few per container name. */
+  private async pruneExited(state: PodRuntimeState): Promise<void> {
+    const seen = new Map<string, number>();
+    for (const c of state.containers) {
+      const n = (seen.get(c.metadata.name) ?? 0) + 1;
+      seen.set(c.metadata.name, n);
+      if (n > KEEP_EXITED && c.state === 'CONTAINER_EXITED')
+        await this.o.runtime.removeContainer(c.id).catch(() => {});
+    }
+  }
+
+  private async killPodContainers(pod: Pod, state: PodRuntimeState, graceSeconds: number): Promise<void> {
+    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const podIP = state.sandboxes[0]?.ip ?? '';
+    await Promise.all(
+      state.containers
+        .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
+        .map((c) =>
+          this.killContainer(
+            specs.find((s) => s.name === c.metadata.name),
+            c.id,
+            graceSeconds,
+            podIP,
+          ).catch((e: unknown) =>
+            this.o.logger.error('stopping container failed', {
+              pod: podKey(pod),
+              container: c.metadata.name,
+              err: errorText(e),
+            }),
+          ),
+        ),
+    );
+  }
+
+  /**
+   * Stops every container of the pod within the grace period and stops its sandboxes;
+   * resolves to the final runtime state (containers exited, still listed for the status).
+   */
+  async killPod(pod: Pod, graceSeconds: number): Promise<PodRuntimeState> {
+    const uid = pod.metadata?.uid ?? '';
+    const state = await this.inspect(uid);
+    await this.killPodContainers(pod, state, graceSeconds);
+    for (const s of state.sandboxes) await this.o.runtime.stopPodSandbox(s.id).catch(() => {});
+    this.o.probes.removePod(uid);
+    return this.inspect(uid);
+  }
+
+  /** Removes everything the pod left behind: containers, sandboxes, volumes, logs, cgroups. */
+  async cleanupPod(uid: string, pod?: Pod): Promise<void> {
+    const state = await this.inspect(uid);
+    for (const c of state.containers) await this.o.runtime.removeContainer(c.id).catch(() => {});
+    for (const s of state.sandboxes) {
+      await this.o.runtime.stopPodSandbox(s.id).catch(() => {});
+      await this.o.runtime.removePodSandbox(s.id).catch(() => {});
+    }
+    this.o.probes.removePod(uid);
+    this.backoff.forgetPrefix(`${uid}/`);
+    cleanupPodDir(this.o.dataDir, uid);
+    if (pod !== undefined) {
+      const parent = this.cgroupParent(pod);
+      if (parent !== undefined) removeCgroupDirs(parent);
+    }
+  }
+
+  /** The whole status of a pod that was killed (every container terminated). */
+  statusAfterKill(pod: Pod, state: PodRuntimeState): PodStatus {
+    const uid = pod.metadata?.uid ?? '';
+    return computePodStatus({
+      pod,
+      sandboxes: state.sandboxes,
+      containers: state.containers,
+      waiting: new Map(),
+      hostIP: this.o.hostIP(),
+      podIPs: [],
+      ready: () => false,
+      started: (c, id) => this.o.probes.isStarted(uid, c.name, id),
+      runtimeScheme: this.o.runtimeScheme,
+      now: this.o.clock.now(),
+    });
+  }
+}
+
+/** Removes an (empty) cgroup directory in the v2 hierarchy or every v1 controller. */
+export function removeCgroupDirs(parent: string): void {
+  const rel = parent.replace(/^\/+/, '');
+  const roots = ['/sys/fs/cgroup'];
+  try {
+    for (const d of readdirSync('/sys/fs/cgroup')) roots.push(join('/sys/fs/cgroup', d));
+  } catch {
+    return;
+  }
+  for (const root of roots) {
+    // Deepest first: pod<uid>, then its QoS directory, while empty.
+    const parts = rel.split('/');
+    for (let n = parts.length; n > 0; n--) {
+      try {
+        rmdirSync(join(root, ...parts.slice(0, n)));
+      } catch {
+        break;
+      }
+    }
+  }
+}
+
+/** A container that cannot start yet, with upstream's waiting reason. */
+export class WaitingError extends Error {
+  override readonly name = 'WaitingError';
+  /** A waiting error with `reason` (`ErrImagePull`, `CreateContainerConfigError`, …). */
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,312 @@
+// Pod volumes (upstream pkg/volume plugins, reduced to what a single node needs): every
+// volume of a pod becomes a directory on the node, `<dataDir>/pods/<uid>/volumes/<plugin>/<name>`
+// (hostPath volumes are their host path), handed to the runtime as CRI mounts at each
+// volumeMount's path (subPath and readOnly honoured). containerd bind-mounts them; the
+// process runtime, which cannot mount, makes them visible as symlinks at the mount path
+// under the container's working directory and sets `KTS_VOLUME_<NAME>` to the directory.
+//
+// ConfigMap, Secret, downwardAPI and projected contents are written like upstream's
+// AtomicWriter: files live in a timestamped directory reached through the `..data`
+// symlink, which is swapped in one rename, so a running container never sees half an
+// update; each sync rewrites them only when the content changed.
+
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import type {
+  ConfigMap,
+  Container,
+  KeyToPath,
+  Pod,
+  Secret,
+  Volume,
+  VolumeProjection,
+} from '../api/generated/types/core-v1.js';
+import type { Mount } from './runtime/runtime.js';
+import { type EnvContext, podFieldValue, resourceFieldValue } from './env.js';
+
+/** What volume contents come from. */
+export interface VolumeSources {
+  configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** A bound service-account token (TokenRequest with the pod as boundObjectRef). */
+  serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<string>;
+}
+
+/** A failure to set a volume up (upstream's `MountVolume.SetUp failed …` event message). */
+export class VolumeError extends Error {
+  override readonly name = 'VolumeError';
+}
+
+/** The directory holding a pod's kubelet state (`<dataDir>/pods/<uid>`). */
+export function podDir(dataDir: string, uid: string): string {
+  return join(dataDir, 'pods', uid);
+}
+
+function pluginDir(v: Volume): string {
+  if (v.emptyDir !== undefined) return 'kubernetes.io~empty-dir';
+  if (v.configMap !== undefined) return 'kubernetes.io~configmap';
+  if (v.secret !== undefined) return 'kubernetes.io~secret';
+  if (v.downwardAPI !== undefined) return 'kubernetes.io~downward-api';
+  if (v.projected !== undefined) return 'kubernetes.io~projected';
+  return 'kubernetes.io~unsupported';
+}
+
+type FileSet = Map<string, { data: Buffer; mode: number }>;
+
+function addItems(
+  files: FileSet,
+  entries: Record<string, Buffer>,
+  items: KeyToPath[] | undefined,
+  mode: number,
+  what: string,
+  optional: boolean,
+): void {
+  if (items === undefined || items.length === 0) {
+    for (const [k, v] of Object.entries(entries)) files.set(k, { data: v, mode });
+    return;
+  }
+  for (const it of items) {
+    const v = entries[it.key];
+    if (v === undefined) {
+      if (optional) continue;
+      throw new VolumeError(
+        `configmap references non-existent config key: ${it.key}`.replace('configmap', what),
+      );
+    }
+    files.set(it.path, { data: v, mode: it.mode ?? mode });
+  }
+}
+
+function configMapEntries(cm: ConfigMap): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(cm.data ?? {})) out[k] = Buffer.from(v, 'utf8');
+  for (const [k, v] of Object.entries(cm.binaryData ?? {})) out[k] = Buffer.from(v, 'base64');
+  return out;
+}
+
+function secretEntries(s: Secret): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(s.data ?? {})) out[k] = Buffer.from(v, 'base64');
+  return out;
+}
+
+/** The files of a configMap/secret/downwardAPI/projected volume. */
+async function volumeFiles(v: Volume, pod: Pod, ctx: EnvContext, sources: VolumeSources): Promise<FileSet> {
+  const ns = pod.metadata?.namespace ?? '';
+  const files: FileSet = new Map();
+  const projections: VolumeProjection[] = [];
+  let mode = 0o644;
+  if (v.configMap !== undefined) {
+    projections.push({ configMap: v.configMap });
+    mode = v.configMap.defaultMode ?? mode;
+  } else if (v.secret !== undefined) {
+    projections.push({
+      secret: { name: v.secret.secretName, items: v.secret.items, optional: v.secret.optional },
+    });
+    mode = v.secret.defaultMode ?? mode;
+  } else if (v.downwardAPI !== undefined) {
+    projections.push({ downwardAPI: v.downwardAPI });
+    mode = v.downwardAPI.defaultMode ?? mode;
+  } else if (v.projected !== undefined) {
+    projections.push(...(v.projected.sources ?? []));
+    mode = v.projected.defaultMode ?? mode;
+  }
+  for (const p of projections) {
+    if (p.configMap !== undefined) {
+      const name = p.configMap.name ?? '';
+      const cm = await sources.configMap(ns, name);
+      const optional = p.configMap.optional === true;
+      if (cm === undefined) {
+        if (optional) continue;
+        throw new VolumeError(`configmap "${name}" not found`);
+      }
+      addItems(files, configMapEntries(cm), p.configMap.items, mode, 'configmap', optional);
+    } else if (p.secret !== undefined) {
+      const name = p.secret.name ?? '';
+      const s = await sources.secret(ns, name);
+      const optional = p.secret.optional === true;
+      if (s === undefined) {
+        if (optional) continue;
+        throw new VolumeError(`secret "${name}" not found`);
+      }
+      addItems(files, secretEntries(s), p.secret.items, mode, 'secret', optional);
+    } else if (p.downwardAPI !== undefined) {
+      for (const it of p.downwardAPI.items ?? []) {
+        let value = '';
+        if (it.fieldRef !== undefined) value = podFieldValue(ctx, it.fieldRef.fieldPath);
+        else if (it.resourceFieldRef !== undefined) {
+          const r = it.resourceFieldRef;
+          const c = pod.spec?.containers.find((x) => x.name === r.containerName) ?? pod.spec?.containers[0];
+          if (c !== undefined) value = resourceFieldValue(c, r.resource, r.divisor, ctx.node);
+        }
+        files.set(it.path, { data: Buffer.from(value, 'utf8'), mode: it.mode ?? mode });
+      }
+    } else if (p.serviceAccountToken !== undefined) {
+      const t = p.serviceAccountToken;
+      const token = await sources.serviceAccountToken(pod, t.audience, t.expirationSeconds ?? 3607);
+      files.set(t.path, { data: Buffer.from(token, 'utf8'), mode });
+    }
+  }
+  return files;
+}
+
+function fingerprint(files: FileSet): string {
+  const h = createHash('sha256');
+  for (const [path, f] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    h.update(`${path}\0${f.mode}\0`).update(f.data).update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Writes `files` into `dir` atomically (the `..data` symlink swap); no-op when unchanged. */
+export function atomicWrite(dir: string, files: FileSet): boolean {
+  mkdirSync(dir, { recursive: true });
+  const version = `..${fingerprint(files)}`;
+  const dataLink = join(dir, '..data');
+  let current: string | undefined;
+  try {
+    current = readlinkSync(dataLink);
+  } catch {
+    current = undefined;
+  }
+  if (current === version) return false;
+  const target = join(dir, version);
+  rmSync(target, { recursive: true, force: true });
+  for (const [path, f] of files) {
+    const file = join(target, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, f.data);
+    chmodSync(file, f.mode);
+  }
+  mkdirSync(target, { recursive: true });
+  const tmp = join(dir, '..data_tmp');
+  rmSync(tmp, { force: true });
+  symlinkSync(version, tmp);
+  renameSync(tmp, dataLink);
+  // User-visible names point through ..data, so the swap above updates them all at once.
+  for (const path of new Set([...files.keys()].map((p) => p.split('/')[0] ?? p))) {
+    const link = join(dir, path);
+    try {
+      if (lstatSync(link).isSymbolicLink()) continue;
+    } catch {
+      // not there yet
+    }
+    symlinkSync(join('..data', path), link);
+  }
+  if (current !== undefined && current !== version)
+    rmSync(join(dir, current), { recursive: true, force: true });
+  return true;
+}
+
+function ensureHostPath(path: string, type: string | undefined): void {
+  switch (type ?? '') {
+    case 'DirectoryOrCreate':
+      mkdirSync(path, { recursive: true, mode: 0o755 });
+      return;
+    case 'FileOrCreate':
+      if (!existsSync(path)) {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, '', { mode: 0o644 });
+      }
+      return;
+    case 'Directory':
+      if (!existsSync(path) || !statSync(path).isDirectory())
+        throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
+      return;
+    case 'File':
+      if (!existsSync(path) || !statSync(path).isFile())
+        throw new VolumeError(`hostPath type check failed: ${path} is not a file`);
+      return;
+    default:
+      if (type !== undefined && type !== '' && !existsSync(path))
+        throw new VolumeError(`hostPath type check failed: ${path} does not exist`);
+  }
+}
+
+/** Sets up (or refreshes) every volume of a pod; resolves to each volume's host directory. */
+export async function setUpVolumes(
+  dataDir: string,
+  pod: Pod,
+  ctx: EnvContext,
+  sources: VolumeSources,
+): Promise<Map<string, string>> {
+  const uid = pod.metadata?.uid ?? '';
+  const out = new Map<string, string>();
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.hostPath !== undefined) {
+      ensureHostPath(v.hostPath.path, v.hostPath.type);
+      out.set(v.name, v.hostPath.path);
+      continue;
+    }
+    const dir = join(podDir(dataDir, uid), 'volumes', pluginDir(v), v.name);
+    if (v.emptyDir !== undefined) {
+      mkdirSync(dir, { recursive: true, mode: 0o777 });
+      chmodSync(dir, 0o777);
+    } else if (
+      v.configMap !== undefined ||
+      v.secret !== undefined ||
+      v.downwardAPI !== undefined ||
+      v.projected !== undefined
+    ) {
+      try {
+        atomicWrite(dir, await volumeFiles(v, pod, ctx, sources));
+      } catch (e) {
+        if (e instanceof VolumeError) {
+          throw new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${e.message}`);
+        }
+        throw e;
+      }
+    } else {
+      // Unsupported sources (PVCs, CSI, …) still get a directory so the pod can start.
+      mkdirSync(dir, { recursive: true });
+    }
+    out.set(v.name, dir);
+  }
+  return out;
+}
+
+/** The CRI mounts of a container for its volumeMounts. */
+export function containerMounts(container: Container, volumes: Map<string, string>): Mount[] {
+  const mounts: Mount[] = [];
+  for (const vm of container.volumeMounts ?? []) {
+    const host = volumes.get(vm.name);
+    if (host === undefined) continue;
+    let hostPath = host;
+    if (vm.subPath !== undefined && vm.subPath !== '') {
+      hostPath = join(host, vm.subPath);
+      if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true });
+    }
+    mounts.push({ containerPath: vm.mountPath, hostPath, readonly: vm.readOnly === true });
+  }
+  return mounts;
+}
+
+/** `KTS_VOLUME_<NAME>` variables for the process runtime (name upper-cased, non-alnum → `_`). */
+export function processVolumeEnv(
+  container: Container,
+  volumes: Map<string, string>,
+): { key: string; value: string }[] {
+  return (container.volumeMounts ?? []).flatMap((vm) => {
+    const host = volumes.get(vm.name);
+    if (host === undefined) return [];
+    return [{ key: `KTS_VOLUME_${vm.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, value: host }];
+  });
+}
+
+/** Removes a pod's kubelet directory (volumes included; hostPath volumes are never touched). */
+export function cleanupPodDir(dataDir: string, uid: string): void {
+  if (uid === '') return;
+  rmSync(podDir(dataDir, uid), { recursive: true, force: true });
+}
