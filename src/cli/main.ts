@@ -23,7 +23,7 @@ const commands: Record<string, CommandEntry> = {
     summary: 'run the controllers',
     load: async () => (await import('./controller-manager.js')).controllerManager,
   },
-  scheduler: { summary: 'run the scheduler' },
+  scheduler: { summary: 'run the scheduler', load: async () => (await import('./scheduler.js')).scheduler },
   kubelet: { summary: 'run the node agent', load: async () => (await import('./kubelet.js')).kubelet },
   proxy: { summary: 'run the service proxy' },
   'hollow-nodes': { summary: 'register simulated nodes for scale tests' },
