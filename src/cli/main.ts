@@ -26,7 +26,10 @@ const commands: Record<string, CommandEntry> = {
   scheduler: { summary: 'run the scheduler', load: async () => (await import('./scheduler.js')).scheduler },
   kubelet: { summary: 'run the node agent', load: async () => (await import('./kubelet.js')).kubelet },
   proxy: { summary: 'run the service proxy' },
-  'hollow-nodes': { summary: 'register simulated nodes for scale tests' },
+  'hollow-nodes': {
+    summary: 'register simulated nodes for scale tests',
+    load: async () => (await import('./hollow-nodes.js')).hollowNodes,
+  },
   image: {
     summary: 'manage node images (`kts image import FILE.tar`)',
     load: async () => (await import('./image.js')).image,
