@@ -25,7 +25,7 @@ const commands: Record<string, CommandEntry> = {
   },
   scheduler: { summary: 'run the scheduler', load: async () => (await import('./scheduler.js')).scheduler },
   kubelet: { summary: 'run the node agent', load: async () => (await import('./kubelet.js')).kubelet },
-  proxy: { summary: 'run the service proxy' },
+  proxy: { summary: 'run the service proxy', load: async () => (await import('./proxy.js')).proxy },
   'hollow-nodes': {
     summary: 'register simulated nodes for scale tests',
     load: async () => (await import('./hollow-nodes.js')).hollowNodes,

@@ -266,6 +266,13 @@ export function clusterRoles(): ClusterRole[] {
       eventsRule(),
       rule('list,watch', 'discovery.k8s.io', 'endpointslices'),
     ]),
+    // kts additions: cluster DNS reads slices and pods (CoreDNS's own RBAC), and kube-proxy
+    // writes LoadBalancer ingress as k3s's ServiceLB does.
+    clusterRole('system:kts-dns', [
+      rule('list,watch', '', 'services,endpoints,pods,namespaces'),
+      rule('list,watch', 'discovery.k8s.io', 'endpointslices'),
+    ]),
+    clusterRole('system:kts-service-lb', [rule('get,update,patch', '', 'services/status')]),
   ];
   return [...roles, ...controllerRoles()].sort(byName);
 }
@@ -285,6 +292,8 @@ export function clusterRoleBindings(): ClusterRoleBinding[] {
     clusterBinding('system:kube-controller-manager', subjects('User:system:kube-controller-manager')),
     clusterBinding('system:kube-dns', subjects('ServiceAccount:kube-system/kube-dns')),
     clusterBinding('system:kube-scheduler', subjects('User:system:kube-scheduler')),
+    clusterBinding('system:kts-dns', subjects('User:system:kts-dns')),
+    clusterBinding('system:kts-service-lb', subjects('User:system:kube-proxy')),
     clusterBinding('system:volume-scheduler', subjects('User:system:kube-scheduler')),
     // Nodes get their permissions from the Node authorizer; the binding exists without subjects.
     clusterBinding('system:node', []),
