@@ -337,3 +337,27 @@ describe('binding', () => {
     assert.match(again.stderr, /pod tobind is already assigned to node "node-1"/);
   });
 });
+
+describe('describe, replace, edit', () => {
+  it('describes, replaces (409 when stale) and edits a deployment', async () => {
+    await k.ok(['create', 'deployment', 'dre', '--image=nginx', '--replicas=2']);
+    const d = await k.ok(['describe', 'deployment', 'dre']);
+    assert.match(d, /^Replicas:\s+2 desired \| 0 updated \| 0 total \| 0 available \| 0 unavailable$/m);
+    assert.match(d, /^RollingUpdateStrategy:\s+25% max unavailable, 25% max surge$/m);
+    const yaml = await k.ok(['get', 'deploy', 'dre', '-o', 'yaml']);
+    const f = k.file('dre.yaml', yaml.replace('replicas: 2', 'replicas: 4'));
+    assert.match(await k.ok(['replace', '-f', f]), /deployment.apps\/dre replaced/);
+    const stale = await k.run(['replace', '-f', f]);
+    assert.equal(stale.code, 1);
+    assert.match(
+      stale.stderr,
+      /Operation cannot be fulfilled on deployments.apps "dre": the object has been modified/,
+    );
+    const edit = await k.run(['edit', 'deploy', 'dre'], {
+      env: { EDITOR: 'sed -i s/replicas:.4/replicas:\\ 6/' },
+    });
+    assert.equal(edit.code, 0, edit.stderr);
+    assert.match(edit.stdout, /deployment.apps\/dre edited/);
+    assert.equal(await k.ok(['get', 'deploy', 'dre', '-o', 'jsonpath={.spec.replicas}']), '6');
+  });
+});

@@ -22,7 +22,10 @@ export class Kubectl {
   }
 
   /** Runs kubectl with args (and optional stdin); never throws on non-zero exit. */
-  run(args: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  run(
+    args: string[],
+    opts: { stdin?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+  ): Promise<KubectlResult> {
     return new Promise((resolve, reject) => {
       const child = execFile(
         'kubectl',
@@ -33,6 +36,7 @@ export class Kubectl {
             HOME: this.home,
             KUBECACHEDIR: join(this.home, 'cache'),
             KUBECONFIG: this.kubeconfig,
+            ...opts.env,
           },
           timeout: opts.timeoutMs ?? 60_000,
           maxBuffer: 64 * 1024 * 1024,
