@@ -6,6 +6,7 @@
 // Last line: {"apiReadySeconds","nodeReadySeconds","firstPodRunningSeconds","serverIdleRssMB","agentIdleRssMB"}.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { teardownPodNetwork } from '../src/network/teardown.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +126,8 @@ async function main(): Promise<void> {
         // gone already
       }
     }
+    // The node network outlives the server by design (as k3s's); the benchmark removes it.
+    await teardownPodNetwork({ dataDir: join(dir, 'agent', 'kubelet') });
     rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { teardownPodNetwork } from '../src/network/teardown.js';
 import { missingCriBinaries } from '../src/server/node-runtime.js';
 import { Kubectl } from './helpers/kubectl.js';
 
@@ -138,6 +139,12 @@ function suite(runtime: 'process' | 'cri', skip: string | false): void {
         `kts-test-${runtime}`,
         '--node-label',
         'kts.test/role=single',
+        // kube-proxy would write the host's iptables and DNS would listen on the machine's LAN
+        // address; both have their own tests on loopback and in private network namespaces.
+        '--disable',
+        'proxy',
+        '--disable',
+        'dns',
       ]);
       await server.waitFor('export KUBECONFIG=', 60_000);
       kubectl = new Kubectl(join(dir, 'kubeconfig.yaml'));
@@ -154,6 +161,12 @@ function suite(runtime: 'process' | 'cri', skip: string | false): void {
         } catch {
           // already gone
         }
+      }
+      if (runtime === 'cri') {
+        // The node network (bridge kts0, routes of the cluster and service CIDRs, KTSNET
+        // chains) outlives the server by design, as k3s's does; the test removes what it made.
+        const report = await teardownPodNetwork({ dataDir: join(dir, 'agent', 'kubelet') });
+        assert.deepEqual(report.errors, []);
       }
       rmSync(dir, { recursive: true, force: true });
     });

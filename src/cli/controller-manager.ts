@@ -56,15 +56,15 @@ export const controllerManager: Command = async (args) => {
     return typeof v === 'number' ? v * 1000 : undefined;
   };
   const log = stderrLogger('kube-controller-manager', typeof f.values.v === 'number' && f.values.v >= 4);
-  const client = new RestClient({
-    ...loadKubeconfig(kubeconfig),
-    userAgent: 'kube-controller-manager/v1.32.0 (kts)',
-  });
+  const restConfig = loadKubeconfig(kubeconfig);
+  const client = new RestClient({ ...restConfig, userAgent: 'kube-controller-manager/v1.32.0 (kts)' });
   const leaseDurationMs = seconds('leader-elect-lease-duration');
   const renewDeadlineMs = seconds('leader-elect-renew-deadline');
   const retryPeriodMs = seconds('leader-elect-retry-period');
   const manager = new ControllerManager({
     client,
+    // The kubeconfig's CA is the cluster CA the root-ca-cert-publisher hands to every namespace.
+    ...(restConfig.caData !== undefined ? { rootCA: restConfig.caData } : {}),
     registry: controllerRegistry,
     controllers,
     leaderElect: f.values['leader-elect'] === true,

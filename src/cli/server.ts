@@ -34,6 +34,7 @@ const USAGE = `Usage: kts server [flags]
   --cluster-cidr CIDR            pod network (default 10.42.0.0/16)
   --service-cidr CIDR            service network (default 10.43.0.0/16)
   --cluster-dns IP               cluster DNS service IP (default 10.43.0.10)
+  --cluster-dns-port N           port of the DNS server on the node's address (default 53)
   --cluster-domain DOMAIN        cluster domain (default cluster.local)
   --v                            verbose component logs
 `;
@@ -71,6 +72,7 @@ export const server: Command = async (args) => {
       'cluster-cidr': 'string',
       'service-cidr': 'string',
       'cluster-dns': 'string',
+      'cluster-dns-port': 'number',
       'cluster-domain': 'string',
       v: 'boolean',
       help: 'boolean',
@@ -156,6 +158,7 @@ export const server: Command = async (args) => {
           clusterCIDR: str(v['cluster-cidr']) ?? SERVER_DEFAULTS.clusterCIDR,
           serviceCIDR: str(v['service-cidr']) ?? SERVER_DEFAULTS.serviceCIDR,
           clusterDNS: str(v['cluster-dns']) ?? SERVER_DEFAULTS.clusterDNS,
+          ...(typeof v['cluster-dns-port'] === 'number' ? { clusterDNSPort: v['cluster-dns-port'] } : {}),
           clusterDomain: str(v['cluster-domain']) ?? SERVER_DEFAULTS.clusterDomain,
           ...(str(v['bind-address']) !== undefined ? { bindAddress: str(v['bind-address']) } : {}),
           ...(str(v['advertise-address']) !== undefined

@@ -60,6 +60,8 @@ export interface ControllerManagerOptions {
   log?: Logger;
   /** Informer resync period (upstream's --min-resync-period is 12 h; 0 disables). */
   resyncMs?: number;
+  /** PEM of the cluster CA, published as `kube-root-ca.crt` (upstream's --root-ca-file). */
+  rootCA?: string;
 }
 
 /** True when `--controllers` enables a controller (upstream IsControllerEnabled). */
@@ -170,6 +172,7 @@ export class ControllerManager {
       clock: this.clock,
       log: this.log,
       options: { ...DEFAULT_CONTROLLER_OPTIONS, ...this.opts.options },
+      ...(this.opts.rootCA !== undefined ? { rootCA: this.opts.rootCA } : {}),
     };
     const controllers: Controller[] = [];
     for (const reg of this.opts.registry) {

@@ -11,7 +11,7 @@ import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { createKeyPair, type KeyPair } from '../pki/x509.js';
 
 /** The components that get their own identity. */
-export type ComponentName = 'controller-manager' | 'scheduler' | 'kubelet' | 'proxy';
+export type ComponentName = 'controller-manager' | 'scheduler' | 'kubelet' | 'proxy' | 'dns';
 
 /** Who a component authenticates as. */
 export interface ComponentIdentity {
@@ -58,6 +58,9 @@ export function componentIdentity(component: ComponentName, nodeName: string): C
       return { component, user: `system:node:${nodeName}`, groups: ['system:nodes'] };
     case 'proxy':
       return { component, user: 'system:kube-proxy', groups: [] };
+    case 'dns':
+      // Bound to system:kts-dns (read services, endpointslices, pods) by the bootstrap policy.
+      return { component, user: 'system:kts-dns', groups: [] };
   }
 }
 
@@ -129,7 +132,7 @@ export function issueIdentity(component: ComponentName, opts: IdentityOptions): 
 
 /** Issues every requested component identity; keyed by component. */
 export function issueComponentIdentities(opts: IdentityOptions): Map<ComponentName, IssuedIdentity> {
-  const all: ComponentName[] = ['controller-manager', 'scheduler', 'kubelet', 'proxy'];
+  const all: ComponentName[] = ['controller-manager', 'scheduler', 'kubelet', 'proxy', 'dns'];
   const out = new Map<ComponentName, IssuedIdentity>();
   for (const c of opts.components ?? all) out.set(c, issueIdentity(c, opts));
   return out;

@@ -3,6 +3,7 @@
 // order behind ready signals and stopped in reverse. Every component but the API server is
 // an ordinary API client with its own certificate identity (see identities.ts), so RBAC
 // treats it exactly as it would a separate upstream binary.
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterRoleBinding } from '../api/generated/types/rbac-v1.js';
@@ -16,12 +17,13 @@ import { NODES } from '../client/resources.js';
 import { RestClient } from '../client/rest-client.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { controllerRegistry } from '../controllers/registry.js';
-import type { ControllerContext } from '../controllers/types.js';
+import { ensureDNSService, runClusterDNS } from '../dns/run.js';
 import { Kubelet } from '../kubelet/kubelet.js';
+import { runProxy } from '../proxy/run.js';
 import { isAlreadyExists } from '../machinery/status-error.js';
 import { ensureClusterPKI } from '../pki/cluster-pki.js';
 import { runScheduler } from '../scheduler/run.js';
-import { issueComponentIdentities } from './identities.js';
+import { type ComponentName, issueComponentIdentities } from './identities.js';
 import { type NodeRuntime, openNodeRuntime, type RuntimeKind } from './node-runtime.js';
 
 /** Components `--disable` can turn off (`agent` is an alias of `kubelet`). */
@@ -47,6 +49,8 @@ export interface ServerConfig {
   serviceCIDR: string;
   clusterDNS: string;
   clusterDomain: string;
+  /** Port the DNS server listens on at the node's address (default 53). */
+  clusterDNSPort?: number;
   /** How long `startServer` waits for the node to become Ready (default 60 s). */
   nodeReadyTimeoutMs?: number;
 }
@@ -93,16 +97,102 @@ interface Running {
   stop(): Promise<void>;
 }
 
+/** True when iptables-restore is installed and we are root (the iptables proxier's needs). */
+function iptablesUsable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return ['/usr/sbin/iptables-restore', '/sbin/iptables-restore', '/usr/bin/iptables-restore'].some((p) =>
+    existsSync(p),
+  );
+}
+
+async function nodeAddress(admin: RestClient, nodeName: string): Promise<string | undefined> {
+  try {
+    const node = await admin.resource(NODES).get('', nodeName);
+    return node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Hook for kube-proxy and cluster DNS: they join the start order here once `src/proxy` and
- * `src/dns` offer run functions (they expose the proxier and DNS server pieces today).
+ * kube-proxy and cluster DNS. DNS listens on the node's InternalIP (reachable from pods
+ * through the bridge, and not clashing with a host resolver on 127.0.0.53) and the
+ * `kube-dns` Service at the cluster DNS IP points there; kube-proxy runs in iptables mode
+ * when the machine allows it. Either one failing to start is reported and skipped rather than
+ * taking the cluster down: the API, controllers and pods work without them.
  */
 export async function startNodeNetworkComponents(
-  _cfg: ServerConfig,
-  _kubeconfigs: { proxy?: string; admin: string },
-  _log: (component: string) => Logger,
+  cfg: ServerConfig,
+  kubeconfigs: { proxy?: string; dns?: string; admin: string },
+  log: (component: string) => Logger,
+  progress: (line: string) => void = () => {},
 ): Promise<Running[]> {
-  return [];
+  const running: Running[] = [];
+  const admin = new RestClient({ ...loadKubeconfig(kubeconfigs.admin), userAgent: 'kts-server' });
+  const addr = (await nodeAddress(admin, cfg.nodeName)) ?? cfg.advertiseAddress ?? '127.0.0.1';
+  if (!cfg.disable.has('dns')) {
+    const port = cfg.clusterDNSPort ?? 53;
+    const ac = new AbortController();
+    try {
+      await ensureDNSService(admin, {
+        nodeAddress: addr,
+        port,
+        clusterIP: cfg.clusterDNS,
+        nodeName: cfg.nodeName,
+      });
+      let ready: () => void = () => {};
+      const started = new Promise<void>((r) => {
+        ready = r;
+      });
+      const done = runClusterDNS({
+        kubeconfig: kubeconfigs.dns ?? kubeconfigs.admin,
+        address: addr,
+        port,
+        zone: cfg.clusterDomain,
+        signal: ac.signal,
+        logger: log('dns'),
+        onReady: () => ready(),
+      });
+      await Promise.race([started, done]);
+      progress(`cluster DNS serving ${cfg.clusterDomain} on ${addr}:${port} (service ${cfg.clusterDNS})`);
+      running.push({
+        name: 'dns',
+        stop: async () => {
+          ac.abort();
+          await done.catch(() => {});
+        },
+      });
+    } catch (e) {
+      ac.abort();
+      progress(`cluster DNS not started: ${errorText(e)} (use --cluster-dns-port or --disable dns)`);
+    }
+  }
+  if (!cfg.disable.has('proxy') && kubeconfigs.proxy) {
+    if (!iptablesUsable()) {
+      progress('kube-proxy not started: it needs root and iptables (apt-get install iptables)');
+    } else {
+      const ac = new AbortController();
+      const done = runProxy({
+        kubeconfig: kubeconfigs.proxy,
+        nodeName: cfg.nodeName,
+        mode: 'iptables',
+        clusterCIDR: cfg.clusterCIDR,
+        signal: ac.signal,
+        logger: log('kube-proxy'),
+      });
+      done.catch((e: unknown) => progress(`kube-proxy stopped: ${errorText(e)}`));
+      progress('kube-proxy started (iptables)');
+      running.push({
+        name: 'proxy',
+        stop: async () => {
+          ac.abort();
+          await done.catch(() => {});
+        },
+      });
+    }
+  }
+  admin.close();
+  return running;
 }
 
 const CLUSTERROLEBINDINGS = gvr<ClusterRoleBinding>('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
@@ -247,7 +337,7 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
       ca: pki.ca,
       nodeName: cfg.nodeName,
     });
-    const kubeconfigOf = (c: 'controller-manager' | 'scheduler' | 'kubelet' | 'proxy'): string => {
+    const kubeconfigOf = (c: ComponentName): string => {
       const id = ids.get(c);
       if (id === undefined) throw new Error(`no identity issued for ${c}`);
       return id.kubeconfigPath;
@@ -263,12 +353,8 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
       clients.push(client);
       const manager = new ControllerManager({
         client,
-        // The manager does not carry the CA itself: the root-ca-cert-publisher reads it from
-        // the context (the kube-root-ca.crt ConfigMap every pod's token volume mounts).
-        registry: controllerRegistry.map((reg) => ({
-          ...reg,
-          factory: (ctx: ControllerContext) => reg.factory({ ...ctx, rootCA: pki.ca.certPem }),
-        })),
+        registry: controllerRegistry,
+        rootCA: pki.ca.certPem,
         options: { clusterCIDR: cfg.clusterCIDR },
         log: logFor('kube-controller-manager'),
       });
@@ -353,8 +439,10 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
       {
         admin: api.kubeconfigPath,
         ...(ids.has('proxy') ? { proxy: kubeconfigOf('proxy') } : {}),
+        ...(ids.has('dns') ? { dns: kubeconfigOf('dns') } : {}),
       },
       logFor,
+      progress,
     );
     running.push(...network);
     await Promise.all(startups);
