@@ -145,6 +145,8 @@ function suite(runtime: 'process' | 'cri', skip: string | false): void {
         'proxy',
         '--disable',
         'dns',
+        '--kubelet-port',
+        '0',
       ]);
       await server.waitFor('export KUBECONFIG=', 60_000);
       kubectl = new Kubectl(join(dir, 'kubeconfig.yaml'));

@@ -2,7 +2,9 @@
 // are served and allow the verb (404/405 as upstream), applies the NamespaceLifecycle rules,
 // then calls the read, write, patch, watch or subresource handler.
 import { subresourceOf } from '../api/registry.js';
-import { StatusError, serviceUnavailable } from '../machinery/status-error.js';
+import type { ResourceInfo } from '../api/registry-types.js';
+import { badRequest, StatusError, serviceUnavailable } from '../machinery/status-error.js';
+import { handlePodLog, resolvePodTarget, UPGRADE_SUBRESOURCES } from './connect/index.js';
 import { handleGet, handleList } from './endpoints/read.js';
 import { handleComponentStatuses, handleReview } from './endpoints/reviews.js';
 import type { Scope } from './endpoints/scope.js';
@@ -36,6 +38,38 @@ function methodNotAllowed(): StatusError {
 
 const CONNECT = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
+// Connect subresources of pods go to the pod's kubelet (src/apiserver/connect/). The
+// streaming ones arrive here only without an HTTP/1.1 upgrade (HTTP/2, or a plain request),
+// which cannot carry them: after the pod checks, that is upstream's 400.
+async function handleConnect(
+  ctx: ServerContext,
+  rr: ResourceRequest,
+  resource: ResourceInfo,
+  sub: string,
+): Promise<void> {
+  const { info } = rr;
+  if (info.apiGroup === '' && info.resource === 'pods' && info.name !== '') {
+    if (sub === 'log') {
+      if (info.verb !== 'get') throw methodNotAllowed();
+      const scope = { ...rr, resource, store: ctx.stores.get(resource) };
+      return handlePodLog(scope, ctx.stores, ctx.kubelets);
+    }
+    if (UPGRADE_SUBRESOURCES.has(sub)) {
+      await resolvePodTarget(
+        ctx.stores,
+        info.namespace,
+        info.name,
+        rr.url.searchParams.get('container') ?? '',
+        sub as 'exec' | 'attach' | 'portforward',
+      );
+      throw badRequest('Upgrade request required');
+    }
+  }
+  throw serviceUnavailable(
+    `the ${sub} subresource needs a kubelet, and no kubelet serves ${info.namespace}/${info.name}`,
+  );
+}
+
 /** Serves one resource request. */
 export async function handleResource(ctx: ServerContext, rr: ResourceRequest): Promise<void> {
   const { info } = rr;
@@ -49,11 +83,7 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
   if (sub !== '') {
     const sr = subresourceOf(resource, sub);
     if (!sr) throw notFoundStatus();
-    if (CONNECT.has(sub)) {
-      throw serviceUnavailable(
-        `the ${sub} subresource needs a kubelet, and no kubelet serves ${info.namespace}/${info.name}`,
-      );
-    }
+    if (CONNECT.has(sub)) return handleConnect(ctx, rr, resource, sub);
     if (!sr.verbs.includes(verb)) throw methodNotAllowed();
   } else if (!resource.verbs.includes(verb)) {
     throw methodNotAllowed();

@@ -29,6 +29,7 @@ import {
 import { TokenIssuer } from './auth/service-account-token.js';
 import { bootstrapObjects } from './bootstrap.js';
 import { Discovery } from './discovery.js';
+import { handleUpgrade, KubeletConnector } from './connect/index.js';
 import { handleResource } from './dispatch.js';
 import { defaultHooks } from './hooks.js';
 import { type RawRequest, type RawResponse, writeError } from './http.js';
@@ -80,6 +81,8 @@ export interface ServerContext {
   admission: AdmissionChain;
   /** Becomes true once bootstrap objects exist. */
   ready: () => boolean;
+  /** The API server's client identity towards kubelets (logs, exec, attach, port-forward). */
+  kubelets: KubeletConnector;
 }
 
 // Applies `Warning` headers collected while handling, just before the response starts.
@@ -154,6 +157,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     authorizer,
     admission: chainOf([...createAdmissionChain(stores).plugins, new RBACEscalationPlugin(authorizer)]),
     ready: () => isReady,
+    kubelets: new KubeletConnector(pki.ca),
   };
   const inflight = new Set<AbortController>();
 
@@ -232,6 +236,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     },
     (req, res) => {
       void handler(req, res);
+    },
+  );
+  // HTTP/1.1 upgrades (exec, attach, port-forward over WebSocket or SPDY) bypass the
+  // request handler: the connect proxy authenticates them and splices them to a kubelet.
+  server.on(
+    'upgrade',
+    (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+      void handleUpgrade(ctx, authn, req, socket, head);
     },
   );
   // Long watches must not be cut by the default socket timeouts.

@@ -29,7 +29,7 @@ import type { Command } from './main.js';
 
 const USAGE = `Usage: kts kubelet --kubeconfig FILE [--node-name NAME] [--runtime cri|process]
   [--container-runtime-endpoint unix:///PATH] [--data-dir DIR] [--pod-manifest-path DIR]
-  [--cluster-dns IP] [--cluster-domain DOMAIN] [--v]
+  [--cluster-dns IP] [--cluster-domain DOMAIN] [--port 10250] [--v]
 `;
 
 /** The kubelet command. */
@@ -44,6 +44,7 @@ export const kubelet: Command = async (args) => {
       'data-dir': 'string',
       'pod-manifest-path': 'string',
       'cluster-dns': 'string',
+      port: 'number',
       'cluster-domain': 'string',
       v: 'boolean',
       help: 'boolean',
@@ -120,6 +121,7 @@ export const kubelet: Command = async (args) => {
     dataDir: kubeletDir,
     logger,
     ...(cniConfDir !== undefined ? { network: { cniConfDir } } : {}),
+    server: { port: typeof v['port'] === 'number' ? v['port'] : 10250 },
     ...(typeof v['cluster-dns'] === 'string' ? { clusterDNS: v['cluster-dns'] } : {}),
     ...(typeof v['cluster-domain'] === 'string' ? { clusterDomain: v['cluster-domain'] } : {}),
   });

@@ -35,6 +35,7 @@ const USAGE = `Usage: kts server [flags]
   --service-cidr CIDR            service network (default 10.43.0.0/16)
   --cluster-dns IP               cluster DNS service IP (default 10.43.0.10)
   --cluster-dns-port N           port of the DNS server on the node's address (default 53)
+  --kubelet-port N               port of the kubelet's HTTPS server (default 10250; 0 = any free port)
   --cluster-domain DOMAIN        cluster domain (default cluster.local)
   --v                            verbose component logs
 `;
@@ -73,6 +74,7 @@ export const server: Command = async (args) => {
       'service-cidr': 'string',
       'cluster-dns': 'string',
       'cluster-dns-port': 'number',
+      'kubelet-port': 'number',
       'cluster-domain': 'string',
       v: 'boolean',
       help: 'boolean',
@@ -159,6 +161,7 @@ export const server: Command = async (args) => {
           serviceCIDR: str(v['service-cidr']) ?? SERVER_DEFAULTS.serviceCIDR,
           clusterDNS: str(v['cluster-dns']) ?? SERVER_DEFAULTS.clusterDNS,
           ...(typeof v['cluster-dns-port'] === 'number' ? { clusterDNSPort: v['cluster-dns-port'] } : {}),
+          ...(typeof v['kubelet-port'] === 'number' ? { kubeletPort: v['kubelet-port'] } : {}),
           clusterDomain: str(v['cluster-domain']) ?? SERVER_DEFAULTS.clusterDomain,
           ...(str(v['bind-address']) !== undefined ? { bindAddress: str(v['bind-address']) } : {}),
           ...(str(v['advertise-address']) !== undefined

@@ -24,6 +24,7 @@ export {
   Kubelet,
   type KubeletNetworkOptions,
   type KubeletOptions,
+  type KubeletServerConfig,
   podLogRoot,
   startKubelet,
 } from './kubelet.js';

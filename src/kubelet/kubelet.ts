@@ -26,6 +26,9 @@ import { PodWorkers } from './pod-workers.js';
 import { ProbeManager } from './probes.js';
 import { type ContainerRuntime, podLogDirectory } from './runtime/runtime.js';
 import { StatusManager } from './status-manager.js';
+import type { KeyPair } from '../pki/x509.js';
+import { KubeletServer } from './server/kubelet-server.js';
+import { ensureKubeletServingCert } from './server/serving-cert.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -38,6 +41,20 @@ export interface KubeletNetworkOptions {
   bridgeName?: string;
   /** Install the cluster-wide masquerade rules (default true). */
   masquerade?: boolean;
+}
+
+/** The kubelet's HTTPS server (logs, exec, attach); see `server/`. */
+export interface KubeletServerConfig {
+  /** Port (upstream 10250; 0 picks a free one, which the Node then advertises). */
+  port: number;
+  /** Listen address (default 0.0.0.0). */
+  address?: string;
+  /** Serving key pair; default `<dataDir>/pki/kubelet.{crt,key}`, issued by `ca` or self-signed. */
+  tls?: KeyPair;
+  /** The cluster CA, to issue the default serving certificate from (needs its key). */
+  ca?: KeyPair;
+  /** CA of accepted client certificates (default: the CA of the kubelet's kubeconfig). */
+  clientCAPem?: string;
 }
 
 /** Options of a kubelet. */
@@ -65,6 +82,8 @@ export interface KubeletOptions {
   statusReportMs?: number;
   leaseRenewMs?: number;
   relistMs?: number;
+  /** Serve logs, exec and attach over HTTPS (off when omitted). */
+  server?: KubeletServerConfig;
 }
 
 /** Root of the `/var/log/pods`-style container log directories under a data dir. */
@@ -96,6 +115,7 @@ export class Kubelet {
   private readonly loops: Promise<void>[] = [];
   private podFactory: SharedInformerFactory | undefined;
   private nodeFactory: SharedInformerFactory | undefined;
+  private server: KubeletServer | undefined;
 
   /** A kubelet (call start). */
   constructor(private readonly o: KubeletOptions) {
@@ -171,6 +191,7 @@ export class Kubelet {
     const o = this.o;
     const signal = this.abort.signal;
     const v = await o.runtime.version();
+    const kubeletPort = o.server !== undefined ? await this.startServer(o.server) : undefined;
     const runtimeVersion =
       o.runtime.type === 'process'
         ? 'process://kts'
@@ -183,6 +204,7 @@ export class Kubelet {
       machine: this.machine,
       containerRuntimeVersion: runtimeVersion,
       readiness: () => this.readiness(),
+      ...(kubeletPort !== undefined ? { kubeletPort } : {}),
       ...(o.statusUpdateMs !== undefined ? { statusUpdateMs: o.statusUpdateMs } : {}),
       ...(o.statusReportMs !== undefined ? { statusReportMs: o.statusReportMs } : {}),
     });
@@ -221,6 +243,33 @@ export class Kubelet {
       this.log.error('removing orphaned pods failed', { err: errorText(e) }),
     );
     this.loops.push(this.relistLoop(signal));
+  }
+
+  private async startServer(cfg: KubeletServerConfig): Promise<number> {
+    const tls =
+      cfg.tls ?? ensureKubeletServingCert(this.o.dataDir, this.o.nodeName, [this.machine.internalIP], cfg.ca);
+    const fromKubeconfig = (this.o.client as { config?: { caData?: unknown } }).config?.caData;
+    const clientCAPem = cfg.clientCAPem ?? (typeof fromKubeconfig === 'string' ? fromKubeconfig : undefined);
+    if (clientCAPem === undefined)
+      this.log.error('kubelet server has no client CA: only /healthz is served', {});
+    this.server = new KubeletServer({
+      runtime: this.o.runtime,
+      getPod: (ns, name) =>
+        this.workers.pods().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name),
+      port: cfg.port,
+      tls,
+      logger: this.log,
+      ...(cfg.address !== undefined ? { address: cfg.address } : {}),
+      ...(clientCAPem !== undefined ? { clientCAPem } : {}),
+    });
+    await this.server.listen();
+    this.log.info('kubelet server listening', { port: this.server.port });
+    return this.server.port;
+  }
+
+  /** The port of the kubelet's server (undefined when it serves none). */
+  get serverPort(): number | undefined {
+    return this.server?.port;
   }
 
   private onNode(n: Node): void {
@@ -391,6 +440,7 @@ export class Kubelet {
   /** Stops every loop; containers keep running (a new kubelet adopts them). */
   async stop(): Promise<void> {
     this.abort.abort();
+    await this.server?.close();
     await this.workers.stop();
     this.probes.stop();
     await Promise.allSettled(this.loops);

@@ -176,6 +176,8 @@ export interface NodeStatusInputs {
   containerRuntimeVersion: string;
   /** Images present on the node (status.images), newest first. */
   images?: { names: string[]; sizeBytes: number }[];
+  /** The port the kubelet's server listens on (default 10250). */
+  kubeletPort?: number;
 }
 
 /** The labels a kubelet puts on its Node. */
@@ -199,7 +201,7 @@ export function nodeStatus(inputs: NodeStatusInputs, conditions: NodeCondition[]
       { type: 'InternalIP', address: m.internalIP },
       { type: 'Hostname', address: inputs.nodeName },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+    daemonEndpoints: { kubeletEndpoint: { Port: inputs.kubeletPort ?? KUBELET_PORT } },
     nodeInfo: {
       machineID: m.machineID,
       systemUUID: m.systemUUID,

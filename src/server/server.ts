@@ -51,6 +51,8 @@ export interface ServerConfig {
   clusterDomain: string;
   /** Port the DNS server listens on at the node's address (default 53). */
   clusterDNSPort?: number;
+  /** Port of the kubelet's HTTPS server (default 10250; 0 picks a free one). */
+  kubeletPort?: number;
   /** How long `startServer` waits for the node to become Ready (default 60 s). */
   nodeReadyTimeoutMs?: number;
 }
@@ -419,6 +421,8 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
         logger: log,
         clusterDNS: cfg.clusterDNS,
         clusterDomain: cfg.clusterDomain,
+        // The kubelet's HTTPS server (logs, exec, attach) with a certificate from the cluster CA.
+        server: { port: cfg.kubeletPort ?? 10250, ca: pki.ca },
         ...(nodeRuntime.cniConfDir !== undefined
           ? {
               network: {

@@ -1,0 +1,329 @@
+// The kubelet's HTTPS server (upstream port 10250): `/healthz`, container logs
+// (`/containerLogs/<ns>/<pod>/<container>`) and the streaming endpoints `/exec/…` and
+// `/attach/…` over WebSocket. Clients authenticate with a certificate from the cluster CA
+// (the API server connects with its kubelet-client identity); every authenticated client
+// may use every endpoint, as a kubelet with webhook authorization disabled allows.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Pod } from '../../api/generated/types/core-v1.js';
+import { errorText, type Logger, noopLogger } from '../../client/log.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../pod-sync.js';
+import { followLogs, parseRfc3339Nano, type ReadLogOptions, readLogs } from '../runtime/logs.js';
+import type { ContainerRuntime, ContainerStatus, StreamOptions } from '../runtime/runtime.js';
+import {
+  exitStatus,
+  finishWithStatus,
+  internalErrorStatus,
+  REMOTE_COMMAND_PROTOCOLS,
+  serveRemoteCommand,
+} from './remote-command.js';
+import { acceptWebSocket, isWebSocketRequest, refuseUpgrade } from './websocket.js';
+
+/** Options of the kubelet's server. */
+export interface KubeletServerOptions {
+  runtime: ContainerRuntime;
+  /** The pod this kubelet runs under that name, if any. */
+  getPod(namespace: string, name: string): Pod | undefined;
+  port: number;
+  /** Listen address (default 0.0.0.0). */
+  address?: string;
+  /** Serving certificate and key (PEM). */
+  tls: { certPem: string; keyPem: string };
+  /** CA whose client certificates are accepted; without it only `/healthz` is served. */
+  clientCAPem?: string;
+  logger?: Logger;
+  /** How often a followed log file is polled for new lines (default 200 ms). */
+  followPollMs?: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function truthy(v: string | null): boolean {
+  return v !== null && (v === '1' || v.toLowerCase() === 'true');
+}
+
+function containerSpecNames(pod: Pod): string[] {
+  const s = pod.spec;
+  return [
+    ...(s?.containers ?? []).map((c) => c.name),
+    ...(s?.initContainers ?? []).map((c) => c.name),
+    ...(s?.ephemeralContainers ?? []).map((c) => c.name),
+  ];
+}
+
+function waitingReason(pod: Pod, container: string): string {
+  const st = pod.status;
+  const all = [
+    ...(st?.containerStatuses ?? []),
+    ...(st?.initContainerStatuses ?? []),
+    ...(st?.ephemeralContainerStatuses ?? []),
+  ];
+  return all.find((c) => c.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
+}
+
+/** A running kubelet server. */
+export class KubeletServer {
+  private readonly server: https.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly abort = new AbortController();
+  private readonly log: Logger;
+
+  /** A server (call listen). */
+  constructor(private readonly o: KubeletServerOptions) {
+    this.log = o.logger ?? noopLogger;
+    this.server = https.createServer(
+      {
+        key: o.tls.keyPem,
+        cert: o.tls.certPem,
+        ...(o.clientCAPem !== undefined ? { ca: [o.clientCAPem] } : {}),
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => void this.onRequest(req, res),
+    );
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.onUpgrade(req, socket, head);
+    });
+    this.server.on('secureConnection', (sock: TLSSocket) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
+    // Followed logs and exec sessions last as long as the client wants.
+    this.server.setTimeout(0);
+    this.server.requestTimeout = 0;
+  }
+
+  /** The port the server listens on. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Starts listening. */
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port, this.o.address ?? '0.0.0.0', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops listening and ends every open connection (follows and exec sessions too). */
+  async close(): Promise<void> {
+    this.abort.abort();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private authenticated(socket: unknown): boolean {
+    return this.o.clientCAPem !== undefined && (socket as TLSSocket).authorized === true;
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kubelet.invalid');
+    try {
+      if (url.pathname === '/healthz') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+        return;
+      }
+      if (!this.authenticated(req.socket)) throw new HttpError(401, 'Unauthorized');
+      const parts = url.pathname.split('/').filter((p) => p !== '');
+      const [kind, ns, name, container] = parts;
+      if (kind === 'containerLogs' && ns !== undefined && name !== undefined && container !== undefined) {
+        if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
+        await this.serveLogs(url, ns, name, container, res);
+        return;
+      }
+      if (kind === 'exec' || kind === 'attach' || kind === 'portForward') {
+        throw new HttpError(400, 'Upgrade request required');
+      }
+      throw new HttpError(404, '404 page not found');
+    } catch (e) {
+      const code = e instanceof HttpError ? e.code : 500;
+      if (!(e instanceof HttpError)) this.log.error('kubelet server request failed', { err: errorText(e) });
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(errorText(e));
+    }
+  }
+
+  private pod(ns: string, name: string, container: string): Pod {
+    const pod = this.o.getPod(ns, name);
+    if (pod === undefined) throw new HttpError(404, `pod "${name}" does not exist`);
+    if (!containerSpecNames(pod).includes(container))
+      throw new HttpError(404, `container "${container}" not found in pod "${name}"`);
+    return pod;
+  }
+
+  /** The container's newest instance (or the one before it for `previous`). */
+  private async containerOf(
+    pod: Pod,
+    container: string,
+    previous: boolean,
+  ): Promise<ContainerStatus | undefined> {
+    const list = await this.o.runtime.listContainers({
+      labelSelector: { [LABEL_POD_UID]: pod.metadata?.uid ?? '', [LABEL_CONTAINER_NAME]: container },
+    });
+    list.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    const c = list[previous ? 1 : 0];
+    return c === undefined ? undefined : this.o.runtime.containerStatus(c.id);
+  }
+
+  private async serveLogs(
+    url: URL,
+    ns: string,
+    name: string,
+    container: string,
+    res: ServerResponse,
+  ): Promise<void> {
+    const q = url.searchParams;
+    const pod = this.pod(ns, name, container);
+    const previous = truthy(q.get('previous'));
+    const status = await this.containerOf(pod, container, previous);
+    if (status === undefined) {
+      throw new HttpError(
+        400,
+        previous
+          ? `previous terminated container "${container}" in pod "${name}" not found`
+          : `container "${container}" in pod "${name}" is waiting to start: ${waitingReason(pod, container)}`,
+      );
+    }
+    const opts: ReadLogOptions = { timestamps: truthy(q.get('timestamps')) };
+    const int = (key: string): number | undefined => {
+      const v = q.get(key);
+      if (v === null || v === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n)) throw new HttpError(400, `invalid ${key} ${JSON.stringify(v)}`);
+      return n;
+    };
+    const tail = int('tailLines');
+    if (tail !== undefined) opts.tailLines = tail;
+    const limit = int('limitBytes');
+    if (limit !== undefined) opts.limitBytes = limit;
+    const sinceSeconds = int('sinceSeconds');
+    const sinceTime = q.get('sinceTime');
+    if (sinceSeconds !== undefined) opts.sinceNanos = BigInt(Date.now() - sinceSeconds * 1000) * 1_000_000n;
+    else if (sinceTime !== null && sinceTime !== '') {
+      try {
+        opts.sinceNanos = parseRfc3339Nano(sinceTime);
+      } catch {
+        throw new HttpError(400, `invalid sinceTime ${JSON.stringify(sinceTime)}`);
+      }
+    }
+    const follow = truthy(q.get('follow')) && !previous && status.state === 'CONTAINER_RUNNING';
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    if (!follow) {
+      res.end(readLogs(status.logPath, opts));
+      return;
+    }
+    // The follow ends when the client goes away, the server stops or the container exits.
+    const ac = new AbortController();
+    const stop = (): void => ac.abort();
+    res.once('close', stop);
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    // The client must see the headers before the first line arrives, or kubectl waits.
+    res.flushHeaders();
+    try {
+      for await (const chunk of followLogs(status.logPath, {
+        ...opts,
+        signal: ac.signal,
+        pollMs: this.o.followPollMs ?? 200,
+        until: async () => {
+          try {
+            return (await this.o.runtime.containerStatus(status.id)).state !== 'CONTAINER_RUNNING';
+          } catch {
+            return true;
+          }
+        },
+      })) {
+        if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', () => r()));
+      }
+    } finally {
+      this.abort.signal.removeEventListener('abort', stop);
+      res.end();
+    }
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => {});
+    const url = new URL(req.url ?? '/', 'https://kubelet.invalid');
+    const [kind, ns, name, container] = url.pathname.split('/').filter((p) => p !== '');
+    try {
+      if (!this.authenticated(socket)) throw new HttpError(401, 'Unauthorized');
+      if (kind === 'portForward')
+        throw new HttpError(501, 'port forwarding is not implemented by this kubelet');
+      if (
+        (kind !== 'exec' && kind !== 'attach') ||
+        ns === undefined ||
+        name === undefined ||
+        container === undefined
+      )
+        throw new HttpError(404, '404 page not found');
+      if (!isWebSocketRequest(req.headers)) throw new HttpError(400, 'only WebSocket upgrades are supported');
+      const q = url.searchParams;
+      const flag = (a: string, b: string): boolean => truthy(q.get(a)) || truthy(q.get(b));
+      const tty = truthy(q.get('tty'));
+      const opts: StreamOptions = {
+        stdin: flag('input', 'stdin'),
+        stdout: flag('output', 'stdout'),
+        // A terminal merges stderr into stdout; upstream ignores the stderr stream with tty.
+        stderr: flag('error', 'stderr') && !tty,
+        tty,
+      };
+      if (!opts.stdin && !opts.stdout && !opts.stderr)
+        throw new HttpError(400, 'you must specify at least 1 of stdin, stdout, stderr');
+      const command = q.getAll('command');
+      if (kind === 'exec' && command.length === 0) throw new HttpError(400, 'you must specify a command');
+      const pod = this.pod(ns, name, container);
+      const status = await this.containerOf(pod, container, false);
+      if (status === undefined || status.state !== 'CONTAINER_RUNNING')
+        throw new HttpError(404, `container not found ("${container}")`);
+      const accepted = acceptWebSocket(req.headers, socket, head, REMOTE_COMMAND_PROTOCOLS);
+      if (!('ws' in accepted)) {
+        refuseUpgrade(socket, accepted);
+        return;
+      }
+      const { ws, protocol } = accepted;
+      let session: Awaited<ReturnType<ContainerRuntime['exec']>>;
+      try {
+        session =
+          kind === 'exec'
+            ? await this.o.runtime.exec(status.id, command, opts)
+            : await this.o.runtime.attach(status.id, opts);
+      } catch (e) {
+        finishWithStatus(ws, internalErrorStatus(`error executing command in container: ${errorText(e)}`));
+        return;
+      }
+      await serveRemoteCommand(ws, protocol, session, (code) =>
+        kind === 'exec' ? exitStatus(code, command) : exitStatus(0, []),
+      );
+    } catch (e) {
+      const code = e instanceof HttpError ? e.code : 500;
+      if (!(e instanceof HttpError))
+        this.log.error('kubelet streaming request failed', { err: errorText(e) });
+      refuseUpgrade(socket, { code, message: errorText(e) });
+    }
+  }
+}
+
+/** Starts a kubelet server; resolves once it listens. */
+export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
+  const s = new KubeletServer(o);
+  await s.listen();
+  return s;
+}
