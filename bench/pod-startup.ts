@@ -1,0 +1,442 @@
+// Pod startup latency benchmark (issue 7): 100 pods on one node, each measured from the
+// moment its create request is sent to the moment a watch shows it Running with Ready=True
+// (the pod startup SLI, with a client-side start time because creationTimestamp has 1 s
+// resolution). The API server (sqlite, temp data dir) runs in a child process; the kubelet
+// under test and the driver run in this one. Pods carry `spec.nodeName` (no scheduler) and
+// are created 10 in flight; each runs busybox's `sleep`, with the ServiceAccount token and
+// `kube-root-ca.crt` projected as admission adds them to every pod.
+//
+// Two runs, one node each:
+//   process  the process runtime (host processes)
+//   cri      a private containerd + runc (image `kts.local/busybox` imported before timing)
+//            with CNI networking on a bench bridge; needs root and containerd/runc/CNI
+//            plugins, otherwise skipped with a message and null values.
+// Prints a table, then as the last line:
+//   {"process":{"p50Ms":N,"p99Ms":N},"cri":{"p50Ms":N,"p99Ms":N}}
+// Cleanup by name/id: pods deleted through the API and waited for, leftover sandboxes
+// stopped and removed, containerd stopped and its root (and shims) removed, the bridge and
+// cgroups deleted, temp dirs removed.
+// Usage: node --import tsx bench/pod-startup.ts [--pods 100] [--in-flight 10]
+//        [--timeout-s 120] [--only process|cri] [--kubelet-qps N (0: unthrottled)]
+//        [--trace-runtime (time every runtime call; a table per run)]
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from '../src/api/generated/types/core-v1.js';
+import { SharedIndexInformer } from '../src/client/cache/shared-informer.js';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
+import { CONFIGMAPS, NODES, PODS } from '../src/client/resources.js';
+import { RestClient } from '../src/client/rest-client.js';
+import { Kubelet, type KubeletNetworkOptions } from '../src/kubelet/kubelet.js';
+import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
+import {
+  type ContainerdDaemon,
+  cleanupContainerdRoot,
+  containerdMissing,
+  startContainerd,
+} from '../src/kubelet/runtime/containerd-daemon.js';
+import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
+import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
+import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
+import type { ContainerRuntime } from '../src/kubelet/runtime/runtime.js';
+import {
+  createNamespace,
+  interruptSignal,
+  numberFlag,
+  percentile,
+  printTable,
+  roleArg,
+  round,
+  serveApi,
+  spawnRole,
+  stopChild,
+} from './lib/harness.js';
+
+const SELF = new URL(import.meta.url).pathname;
+const IMAGE = 'kts.local/busybox:latest';
+type RuntimeKind = 'process' | 'cri';
+
+interface RunResult {
+  runtime: RuntimeKind;
+  /** Why the run was skipped, if it was. */
+  skipped?: string;
+  latencies: number[];
+  pods: number;
+  createSeconds: number;
+  timedOut: boolean;
+}
+
+function log(s: string): void {
+  process.stderr.write(`${s}\n`);
+}
+
+function isReady(p: Pod): boolean {
+  return (
+    p.status?.phase === 'Running' &&
+    (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn().catch(() => false)) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The runtime-specific parts of one run: the runtime, kubelet extras and their teardown. */
+interface RuntimeSetup {
+  runtime: ContainerRuntime;
+  network?: KubeletNetworkOptions;
+  cgroupRoot?: string;
+  /** Makes the node able to run pods once the kubelet registered it. */
+  afterStart?: () => Promise<void>;
+  teardown: () => Promise<void>;
+}
+
+async function processSetup(dir: string): Promise<RuntimeSetup> {
+  const runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
+  return { runtime, teardown: () => runtime.close() };
+}
+
+async function criSetup(
+  dir: string,
+  client: RestClient,
+  node: string,
+): Promise<RuntimeSetup | { skipped: string }> {
+  if (process.getuid?.() !== 0) return { skipped: 'needs root (containerd, CNI, cgroups)' };
+  const missing = containerdMissing();
+  if (missing !== undefined) return { skipped: missing };
+  const suffix = randomBytes(3).toString('hex');
+  const bridge = `ktsb${suffix}`;
+  const cgroupRoot = `/kts-bench-${suffix}`;
+  const root = join(dir, 'containerd');
+  let daemon: ContainerdDaemon | undefined;
+  let runtime: CriRuntime | undefined;
+  const teardown = async (): Promise<void> => {
+    try {
+      if (runtime !== undefined) {
+        for (const s of await runtime.listPodSandbox().catch(() => [])) {
+          await runtime.stopPodSandbox(s.id).catch(() => {});
+          await runtime.removePodSandbox(s.id).catch(() => {});
+        }
+        await runtime.close();
+      }
+      await daemon?.stop();
+    } finally {
+      cleanupContainerdRoot(root);
+      spawnSync('ip', ['link', 'del', bridge]);
+      removeCgroupDirs(`${cgroupRoot}/besteffort`);
+      removeCgroupDirs(cgroupRoot);
+    }
+  };
+  try {
+    daemon = await startContainerd({ rootDir: root });
+    await ensureBuiltinImages({ socket: daemon.socket, snapshotter: daemon.snapshotter });
+    runtime = new CriRuntime({ endpoint: daemon.endpoint });
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  const podCIDR = '10.98.7.0/24';
+  return {
+    runtime,
+    cgroupRoot,
+    network: {
+      cniConfDir: daemon.cniConfDir,
+      clusterCIDR: '10.98.0.0/16',
+      serviceCIDR: '10.96.0.0/16',
+      bridgeName: bridge,
+      masquerade: false,
+    },
+    // What the node IPAM controller would do; the node turns Ready once the network is up.
+    afterStart: async () => {
+      await client.resource(NODES).patch('', node, 'merge', { spec: { podCIDR, podCIDRs: [podCIDR] } });
+      await until(
+        'cri node Ready',
+        async () => {
+          const n = await client.resource(NODES).get('', node);
+          return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+        },
+        30_000,
+      );
+    },
+    teardown,
+  };
+}
+
+/** Per-method call counts and latencies of a runtime (`--trace-runtime`). */
+class RuntimeTrace {
+  private readonly calls = new Map<string, number[]>();
+
+  /** The runtime with every method call timed. */
+  wrap(rt: ContainerRuntime): ContainerRuntime {
+    return new Proxy(rt, {
+      get: (target, prop, receiver) => {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function' || typeof prop !== 'string') return v;
+        return (...args: unknown[]): unknown => {
+          const t = performance.now();
+          const out: unknown = v.apply(target, args);
+          const record = (): void => {
+            const l = this.calls.get(prop) ?? [];
+            l.push(performance.now() - t);
+            this.calls.set(prop, l);
+          };
+          if (out instanceof Promise) return out.finally(record);
+          record();
+          return out;
+        };
+      },
+    });
+  }
+
+  /** Forgets the calls so far. */
+  reset(): void {
+    this.calls.clear();
+  }
+
+  /** Table rows: method, calls, total, mean, p99 (ms). */
+  rows(): string[][] {
+    const rows = [['runtime call', 'calls', 'total ms', 'mean ms', 'p99 ms']];
+    const sorted = [...this.calls].sort((a, b) => sum(b[1]) - sum(a[1]));
+    for (const [m, l] of sorted)
+      rows.push([
+        m,
+        String(l.length),
+        String(Math.round(sum(l))),
+        String(Math.round(sum(l) / l.length)),
+        String(Math.round(percentile(l, 0.99))),
+      ]);
+    return rows;
+  }
+}
+
+function sum(l: readonly number[]): number {
+  return l.reduce((a, b) => a + b, 0);
+}
+
+async function runOne(
+  kind: RuntimeKind,
+  client: RestClient,
+  kubeletClient: RestClient,
+  count: number,
+  inFlight: number,
+  timeoutMs: number,
+  interrupted: AbortSignal,
+): Promise<RunResult> {
+  const node = `bench-${kind}-node`;
+  const ns = `bench-startup-${kind}`;
+  const dir = mkdtempSync(join(tmpdir(), `kts-bench-startup-${kind}-`));
+  const result: RunResult = { runtime: kind, latencies: [], pods: count, createSeconds: 0, timedOut: false };
+  let setup: RuntimeSetup | undefined;
+  let kubelet: Kubelet | undefined;
+  const stop = new AbortController();
+  setMaxListeners(64, stop.signal);
+  let watching: Promise<void> | undefined;
+  try {
+    const s = kind === 'process' ? await processSetup(dir) : await criSetup(dir, client, node);
+    if ('skipped' in s) {
+      result.skipped = s.skipped;
+      return result;
+    }
+    setup = s;
+    await createNamespace(client, ns);
+    // What the root-CA publisher controller would create (projected into every pod).
+    await client.resource(CONFIGMAPS).create(ns, {
+      metadata: { name: 'kube-root-ca.crt' },
+      data: { 'ca.crt': 'bench-ca' },
+    });
+    const trace = process.argv.includes('--trace-runtime') ? new RuntimeTrace() : undefined;
+    kubelet = new Kubelet({
+      client: kubeletClient,
+      nodeName: node,
+      runtime: trace?.wrap(setup.runtime) ?? setup.runtime,
+      dataDir: join(dir, 'kubelet'),
+      ...(setup.network !== undefined ? { network: setup.network } : {}),
+      ...(setup.cgroupRoot !== undefined ? { cgroupRoot: setup.cgroupRoot } : {}),
+    });
+    await kubelet.start();
+    await setup.afterStart?.();
+
+    const sentAt = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    let allReady!: () => void;
+    const done = new Promise<void>((r) => {
+      allReady = r;
+    });
+    const informer = new SharedIndexInformer<Pod>(client.resource(PODS), { namespace: ns });
+    const seen = (p: Pod): void => {
+      const name = p.metadata?.name ?? '';
+      if (readyAt.has(name) || !isReady(p)) return;
+      readyAt.set(name, performance.now());
+      if (readyAt.size === count) allReady();
+    };
+    informer.addEventHandler({ onAdd: seen, onUpdate: (_o, p) => seen(p) });
+    watching = informer.run(stop.signal);
+    await informer.waitForSync(stop.signal);
+
+    trace?.reset();
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let i = next++; i < count; i = next++) {
+          const name = `p-${i}`;
+          sentAt.set(name, performance.now());
+          await client.resource(PODS).create(ns, {
+            metadata: { name },
+            spec: {
+              nodeName: node,
+              // IfNotPresent: `:latest` would default to Always, a pull per pod; the goal
+              // is startup with the image present.
+              containers: [
+                { name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+              ],
+              terminationGracePeriodSeconds: 1,
+            },
+          });
+        }
+      }),
+    );
+    result.createSeconds = round((performance.now() - t0) / 1000);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      done,
+      new Promise<void>((r) => {
+        timer = setTimeout(() => {
+          result.timedOut = true;
+          r();
+        }, timeoutMs);
+        interrupted.addEventListener('abort', () => r(), { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const [name, t] of readyAt) result.latencies.push(t - (sentAt.get(name) ?? t));
+    if (trace !== undefined) {
+      log(`${kind}: runtime calls from the first create until all pods were Ready:`);
+      printTable(trace.rows());
+    }
+    return result;
+  } finally {
+    stop.abort();
+    await watching?.catch(() => {});
+    if (kubelet !== undefined) {
+      // Let the kubelet stop the pods it runs (bounded), then take down whatever is left.
+      await client
+        .resource(PODS)
+        .deleteCollection(ns, { gracePeriodSeconds: 0 })
+        .catch(() => {});
+      await until(
+        `pods of ${kind} gone`,
+        async () => (await client.resource(PODS).list(ns)).items.length === 0,
+        30_000,
+      ).catch((e: unknown) => log(String(e)));
+      await kubelet.stop();
+    }
+    await setup?.teardown().catch((e: unknown) => log(`teardown ${kind}: ${String(e)}`));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const count = numberFlag('pods', 100);
+  const inFlight = numberFlag('in-flight', 10);
+  const timeoutMs = numberFlag('timeout-s', 120) * 1000;
+  const onlyArg = roleArg('only');
+  const kinds: RuntimeKind[] = onlyArg === 'process' || onlyArg === 'cri' ? [onlyArg] : ['process', 'cri'];
+  const interrupted = interruptSignal();
+  const dataDir = mkdtempSync(join(tmpdir(), 'kts-bench-startup-'));
+  let api: ChildProcess | undefined;
+  let client: RestClient | undefined;
+  let kubeletClient: RestClient | undefined;
+  const results: RunResult[] = [];
+  try {
+    const a = await spawnRole(SELF, 'serve-api', join(dataDir, 'server'));
+    api = a.proc;
+    const config = loadKubeconfig(String(a.first.kubeconfig));
+    // The driver's own requests must not spend the kubelet's rate-limit budget.
+    client = new RestClient({ ...config, qps: Number.POSITIVE_INFINITY, userAgent: 'bench' });
+    // The kubelet's client as `kts kubelet` makes it (default 50 qps / burst 100), unless
+    // --kubelet-qps says otherwise (0: unthrottled; for finding where the time goes).
+    const kubeletQps = numberFlag('kubelet-qps', -1);
+    kubeletClient = new RestClient({
+      ...config,
+      ...(kubeletQps === 0 ? { qps: Number.POSITIVE_INFINITY } : {}),
+      ...(kubeletQps > 0 ? { qps: kubeletQps, burst: kubeletQps * 2 } : {}),
+      userAgent: 'kubelet/v1.32.4 (linux) kts bench',
+    });
+    for (const kind of kinds) {
+      if (interrupted.aborted) break;
+      const r = await runOne(kind, client, kubeletClient, count, inFlight, timeoutMs, interrupted);
+      if (r.skipped !== undefined) log(`${kind}: skipped: ${r.skipped}`);
+      else
+        log(
+          `${kind}: ${r.latencies.length}/${r.pods} ready (created in ${r.createSeconds} s)` +
+            (r.timedOut ? ' (timeout)' : ''),
+        );
+      results.push(r);
+    }
+  } finally {
+    client?.close();
+    kubeletClient?.close();
+    await stopChild(api);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const stat = (r: RunResult | undefined): { p50Ms: number | null; p99Ms: number | null } => {
+    // A pod that never became Ready counts as slower than every pod that did.
+    if (r === undefined || r.skipped !== undefined || r.latencies.length === 0)
+      return { p50Ms: null, p99Ms: null };
+    const l = [...r.latencies, ...Array<number>(r.pods - r.latencies.length).fill(Number.POSITIVE_INFINITY)];
+    const fix = (v: number): number | null => (Number.isFinite(v) ? Math.round(v) : null);
+    return { p50Ms: fix(percentile(l, 0.5)), p99Ms: fix(percentile(l, 0.99)) };
+  };
+  const rows = [
+    ['runtime', 'pods', 'ready', 'create s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'goal p99 ms'],
+  ];
+  for (const kind of ['process', 'cri'] as const) {
+    const r = results.find((x) => x.runtime === kind);
+    const goal = kind === 'process' ? '1000' : '2000';
+    if (r === undefined || r.skipped !== undefined) {
+      rows.push([
+        kind,
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        `${goal} (skipped${r?.skipped ? `: ${r.skipped}` : ''})`,
+      ]);
+      continue;
+    }
+    const ms = (q: number): string => String(Math.round(percentile(r.latencies, q)));
+    rows.push([
+      kind + (r.timedOut ? ' (timeout)' : ''),
+      String(r.pods),
+      String(r.latencies.length),
+      String(r.createSeconds),
+      ms(0.5),
+      ms(0.9),
+      ms(0.99),
+      ms(1),
+      goal,
+    ]);
+  }
+  printTable(rows);
+  const out = {
+    process: stat(results.find((x) => x.runtime === 'process')),
+    cri: stat(results.find((x) => x.runtime === 'cri')),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+const apiDir = roleArg('serve-api');
+if (apiDir !== undefined) await serveApi(apiDir);
+else await main();
