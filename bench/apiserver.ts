@@ -217,6 +217,18 @@ async function main(): Promise<void> {
       201,
       'namespace',
     );
+    // The ServiceAccount admission plugin needs the namespace's default ServiceAccount, which
+    // the serviceaccount controller would create; the benchmark runs no controllers.
+    await expect(
+      client.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${NS}/serviceaccounts`,
+        headers: JSON_CT,
+        body: JSON.stringify({ metadata: { name: 'default' } }),
+      }),
+      201,
+      'default service account',
+    );
     const pods = `/api/v1/namespaces/${NS}/pods`;
 
     log('creates…');

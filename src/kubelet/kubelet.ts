@@ -14,6 +14,7 @@ import { DeletedFinalStateUnknown } from '../client/cache/store.js';
 import { isNotFound } from '../machinery/status-error.js';
 import { podNetworkConflist, setupNodeNetwork, writeConflist } from '../network/index.js';
 import { NodeLease } from './node-lease.js';
+import { ObjectCache } from './object-cache.js';
 import { NodeStatusManager, type MachineInfo, type Readiness, readMachineInfo } from './node-status.js';
 import {
   gracePeriodSeconds,
@@ -29,7 +30,7 @@ import { StatusManager } from './status-manager.js';
 import type { KeyPair } from '../pki/x509.js';
 import { KubeletServer } from './server/kubelet-server.js';
 import { ensureKubeletServingCert } from './server/serving-cert.js';
-import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** How pods that do not use the host network are networked. */
@@ -84,6 +85,11 @@ export interface KubeletOptions {
   relistMs?: number;
   /** Serve logs, exec and attach over HTTPS (off when omitted). */
   server?: KubeletServerConfig;
+  /**
+   * Sandboxes created at once (default 12 on the cri runtime, unbounded on the process
+   * runtime): past a few, concurrent creations only slow each other down.
+   */
+  maxConcurrentSandboxes?: number;
 }
 
 /** Root of the `/var/log/pods`-style container log directories under a data dir. */
@@ -136,6 +142,16 @@ export class Kubelet {
         throw e;
       }
     };
+    // Every sync reads the ConfigMaps/Secrets a pod references: bursts share one read.
+    const configMaps = new ObjectCache(
+      (ns, name) => getOrUndefined(client.resource(CONFIGMAPS).get(ns, name)),
+      this.clock,
+    );
+    const secrets = new ObjectCache(
+      (ns, name) => getOrUndefined(client.resource(SECRETS).get(ns, name)),
+      this.clock,
+    );
+    const maxSandboxes = o.maxConcurrentSandboxes ?? (o.runtime.type === 'process' ? 0 : 12);
     this.syncer = new PodSyncer({
       runtime: o.runtime,
       runtimeScheme: o.runtime.type === 'process' ? 'process' : 'containerd',
@@ -145,14 +161,15 @@ export class Kubelet {
       node: () => this.node,
       networkReady: () => this.networkReady(),
       sources: {
-        configMap: (ns, name) => getOrUndefined(client.resource(CONFIGMAPS).get(ns, name)),
-        secret: (ns, name) => getOrUndefined(client.resource(SECRETS).get(ns, name)),
+        configMap: (ns, name) => configMaps.get(ns, name),
+        secret: (ns, name) => secrets.get(ns, name),
         serviceAccountToken: (pod, audience, exp) => this.serviceAccountToken(pod, audience, exp),
       },
       probes: this.probes,
       clock: this.clock,
       logger: this.log,
       ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
+      ...(maxSandboxes > 0 ? { maxConcurrentSandboxes: maxSandboxes } : {}),
       ...(o.clusterDNS !== undefined ? { clusterDNS: o.clusterDNS } : {}),
       ...(o.clusterDomain !== undefined ? { clusterDomain: o.clusterDomain } : {}),
     });
@@ -345,7 +362,7 @@ export class Kubelet {
     this.statuses.forget(uid);
     this.tokens.delete(uid);
     const m = pod.metadata ?? {};
-    rmSync(podLogDirectory(podLogRoot(this.o.dataDir), m.namespace ?? '', m.name ?? '', uid), {
+    await rm(podLogDirectory(podLogRoot(this.o.dataDir), m.namespace ?? '', m.name ?? '', uid), {
       recursive: true,
       force: true,
     });

@@ -19,6 +19,7 @@ import { errorText, type Logger } from '../client/log.js';
 import { parseQuantity } from '../machinery/quantity.js';
 import { ContainerBackoff, crashLoopMessage } from './container-backoff.js';
 import { containerEnv, EnvError, type EnvSources, expandCommand } from './env.js';
+import { Semaphore } from './object-cache.js';
 import { type ProbeManager, runProbe } from './probes.js';
 import {
   type ContainerConfig,
@@ -72,6 +73,8 @@ export interface PodSyncerOptions {
   logger: Logger;
   /** Parent cgroup of pod cgroups (default `/kubepods`); only the cri runtime uses it. */
   cgroupRoot?: string;
+  /** Sandboxes created at once (unbounded when omitted). */
+  maxConcurrentSandboxes?: number;
   clusterDNS?: string;
   clusterDomain?: string;
 }
@@ -112,10 +115,12 @@ export function gracePeriodSeconds(pod: Pod): number {
 export class PodSyncer {
   /** Restart backoff, shared by every pod of the node. */
   readonly backoff: ContainerBackoff;
+  private readonly sandboxSlots: Semaphore | undefined;
 
   /** A syncer with its collaborators. */
   constructor(private readonly o: PodSyncerOptions) {
     this.backoff = new ContainerBackoff(o.clock);
+    if (o.maxConcurrentSandboxes !== undefined) this.sandboxSlots = new Semaphore(o.maxConcurrentSandboxes);
   }
 
   /** What the runtime holds for a pod. */
@@ -380,7 +385,9 @@ export class PodSyncer {
         for (const s of state.sandboxes) await this.o.runtime.removePodSandbox(s.id).catch(() => {});
         const attempt = sandbox !== undefined ? sandbox.metadata.attempt + 1 : 0;
         const config = this.sandboxConfig(pod, attempt);
-        await this.o.runtime.runPodSandbox(config);
+        // Bounded: dozens of concurrent creations make every one of them slow.
+        const run = (): Promise<string> => this.o.runtime.runPodSandbox(config);
+        await (this.sandboxSlots !== undefined ? this.sandboxSlots.run(run) : run());
         state = await this.inspect(uid);
         sandbox = state.sandboxes[0];
       }
@@ -590,6 +597,9 @@ export class PodSyncer {
   /** Removes everything the pod left behind: containers, sandboxes, volumes, logs, cgroups. */
   async cleanupPod(uid: string, pod?: Pod): Promise<void> {
     const state = await this.inspect(uid);
+    // The pod was killed already: its volumes go first, so once the runtime lists none of
+    // its containers nothing of the pod is left on the node.
+    await cleanupPodDir(this.o.dataDir, uid);
     for (const c of state.containers) await this.o.runtime.removeContainer(c.id).catch(() => {});
     for (const s of state.sandboxes) {
       await this.o.runtime.stopPodSandbox(s.id).catch(() => {});
@@ -597,7 +607,6 @@ export class PodSyncer {
     }
     this.o.probes.removePod(uid);
     this.backoff.forgetPrefix(`${uid}/`);
-    cleanupPodDir(this.o.dataDir, uid);
     if (pod !== undefined) {
       const parent = this.cgroupParent(pod);
       if (parent !== undefined) removeCgroupDirs(parent);

@@ -11,18 +11,8 @@
 // update; each sync rewrites them only when the content changed.
 
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmod, lstat, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type {
   ConfigMap,
@@ -170,43 +160,50 @@ function fingerprint(files: FileSet): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Writes `files` into `dir` atomically (the `..data` symlink swap); no-op when unchanged. */
-export function atomicWrite(dir: string, files: FileSet): boolean {
-  mkdirSync(dir, { recursive: true });
+/**
+ * Writes `files` into `dir` atomically (the `..data` symlink swap); resolves to false when
+ * unchanged. Asynchronous, so pods setting up volumes at once do not stall the kubelet.
+ */
+export async function atomicWrite(dir: string, files: FileSet): Promise<boolean> {
   const version = `..${fingerprint(files)}`;
   const dataLink = join(dir, '..data');
   let current: string | undefined;
   try {
-    current = readlinkSync(dataLink);
+    current = await readlink(dataLink);
   } catch {
     current = undefined;
   }
   if (current === version) return false;
+  await mkdir(dir, { recursive: true });
   const target = join(dir, version);
-  rmSync(target, { recursive: true, force: true });
-  for (const [path, f] of files) {
-    const file = join(target, path);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, f.data);
-    chmodSync(file, f.mode);
-  }
-  mkdirSync(target, { recursive: true });
+  await rm(target, { recursive: true, force: true });
+  await mkdir(target, { recursive: true });
+  const parents = new Set([...files.keys()].map((p) => dirname(join(target, p))));
+  parents.delete(target);
+  await Promise.all([...parents].map((d) => mkdir(d, { recursive: true })));
+  await Promise.all(
+    [...files].map(async ([path, f]) => {
+      const file = join(target, path);
+      await writeFile(file, f.data);
+      await chmod(file, f.mode);
+    }),
+  );
   const tmp = join(dir, '..data_tmp');
-  rmSync(tmp, { force: true });
-  symlinkSync(version, tmp);
-  renameSync(tmp, dataLink);
+  await rm(tmp, { force: true });
+  await symlink(version, tmp);
+  await rename(tmp, dataLink);
   // User-visible names point through ..data, so the swap above updates them all at once.
   for (const path of new Set([...files.keys()].map((p) => p.split('/')[0] ?? p))) {
     const link = join(dir, path);
     try {
-      if (lstatSync(link).isSymbolicLink()) continue;
+      if ((await lstat(link)).isSymbolicLink()) continue;
     } catch {
       // not there yet
     }
-    symlinkSync(join('..data', path), link);
+    await symlink(join('..data', path), link);
   }
   if (current !== undefined && current !== version)
-    rmSync(join(dir, current), { recursive: true, force: true });
+    await rm(join(dir, current), { recursive: true, force: true });
   return true;
 }
 
@@ -252,8 +249,8 @@ export async function setUpVolumes(
     }
     const dir = join(podDir(dataDir, uid), 'volumes', pluginDir(v), v.name);
     if (v.emptyDir !== undefined) {
-      mkdirSync(dir, { recursive: true, mode: 0o777 });
-      chmodSync(dir, 0o777);
+      await mkdir(dir, { recursive: true, mode: 0o777 });
+      await chmod(dir, 0o777);
     } else if (
       v.configMap !== undefined ||
       v.secret !== undefined ||
@@ -261,7 +258,7 @@ export async function setUpVolumes(
       v.projected !== undefined
     ) {
       try {
-        atomicWrite(dir, await volumeFiles(v, pod, ctx, sources));
+        await atomicWrite(dir, await volumeFiles(v, pod, ctx, sources));
       } catch (e) {
         if (e instanceof VolumeError) {
           throw new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${e.message}`);
@@ -270,7 +267,7 @@ export async function setUpVolumes(
       }
     } else {
       // Unsupported sources (PVCs, CSI, …) still get a directory so the pod can start.
-      mkdirSync(dir, { recursive: true });
+      await mkdir(dir, { recursive: true });
     }
     out.set(v.name, dir);
   }
@@ -306,7 +303,7 @@ export function processVolumeEnv(
 }
 
 /** Removes a pod's kubelet directory (volumes included; hostPath volumes are never touched). */
-export function cleanupPodDir(dataDir: string, uid: string): void {
+export async function cleanupPodDir(dataDir: string, uid: string): Promise<void> {
   if (uid === '') return;
-  rmSync(podDir(dataDir, uid), { recursive: true, force: true });
+  await rm(podDir(dataDir, uid), { recursive: true, force: true });
 }

@@ -14,13 +14,14 @@ import {
   patchSchemaForGVK,
 } from '../../machinery/patch/index.js';
 import { badRequest, notFound, unsupportedMediaType } from '../../machinery/status-error.js';
-import { readBody, writeObject } from '../http.js';
+import { readBody } from '../http.js';
 import { queryBool } from '../registry/list-options.js';
 import type { KObject } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
 import { mediaType } from './decode.js';
-import { apiVersionOf, withTypeMeta } from './render.js';
+import { apiVersionOf } from './render.js';
 import { parseWriteOptions, type Scope } from './scope.js';
+import { writeStored } from './write.js';
 
 const PATCH_TYPES = [
   'application/json-patch+json',
@@ -135,5 +136,5 @@ export async function handlePatch(s: Scope): Promise<void> {
     },
     { createIfMissing: isApply && !status, mode: status ? 'status' : 'main' },
   );
-  writeObject(s.res, r.created ? 201 : 200, withTypeMeta(r.obj, s.resource));
+  writeStored(s.res, r.created ? 201 : 200, r.obj, s);
 }

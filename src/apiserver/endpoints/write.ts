@@ -4,10 +4,10 @@
 import { definitionForGVK } from '../../api/schema.js';
 import { validateSchema } from '../../api/validation/schema-validate.js';
 import { badRequest } from '../../machinery/status-error.js';
-import { readBody, successStatus, writeObject } from '../http.js';
+import { type RawResponse, readBody, successStatus, writeObject } from '../http.js';
 import { parseListQuery, queryBool } from '../registry/list-options.js';
 import type { KObject } from '../registry/object.js';
-import { isObject } from '../registry/object.js';
+import { isObject, renderedJSON } from '../registry/object.js';
 import type { DeleteOpts } from '../registry/store.js';
 import { decodeObjectBody } from './decode.js';
 import { apiVersionOf, withTypeMeta } from './render.js';
@@ -65,8 +65,24 @@ export async function handleCreate(s: Scope): Promise<void> {
   const { obj, duplicates } = await readObject(s);
   checkTypeMeta(s, obj);
   checkSchema(s, obj, duplicates, wo);
-  const created = await s.store.create(s.info.namespace, obj, wo);
-  writeObject(s.res, 201, withTypeMeta(created, s.resource));
+  // The body was decoded for this request alone: the Store may use it without a copy.
+  const created = await s.store.create(s.info.namespace, obj, wo, true);
+  writeStored(s.res, 201, created, s);
+}
+
+/**
+ * Replies with an object a Store write returned, reusing the JSON the Store rendered
+ * while persisting it (it already starts with the resource's kind and apiVersion).
+ */
+export function writeStored(res: RawResponse, code: number, obj: KObject, s: Scope): void {
+  const json = renderedJSON(obj);
+  if (json === undefined) {
+    writeObject(res, code, withTypeMeta(obj, s.resource));
+    return;
+  }
+  res.statusCode = code;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(json);
 }
 
 /** PUT /…/<resource>/<name>[/status] */
@@ -77,7 +93,7 @@ export async function handleUpdate(s: Scope): Promise<void> {
   checkSchema(s, obj, duplicates, wo);
   const status = s.info.subresource === 'status';
   const r = await s.store.update(s.info.namespace, s.info.name, obj, wo, status);
-  writeObject(s.res, r.created ? 201 : 200, withTypeMeta(r.obj, s.resource));
+  writeStored(s.res, r.created ? 201 : 200, r.obj, s);
 }
 
 /** Reads metav1.DeleteOptions from the body (JSON or protobuf) and the query. */

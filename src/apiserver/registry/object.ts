@@ -22,6 +22,22 @@ export function deepCopy<T>(v: T): T {
   return structuredClone(v);
 }
 
+const rendered = new WeakMap<KObject, string>();
+
+/**
+ * Records the JSON of an object the Store has just persisted (resourceVersion included).
+ * Objects returned by Store writes are read-only (they are shared with the watch cache), so
+ * the JSON stays valid for as long as the object lives.
+ */
+export function rememberJSON(obj: KObject, json: string): void {
+  rendered.set(obj, json);
+}
+
+/** The JSON recorded for a persisted object, so a handler can reply without stringifying. */
+export function renderedJSON(obj: KObject): string | undefined {
+  return rendered.get(obj);
+}
+
 /** True when v is a plain JSON object (not null, not an array). */
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

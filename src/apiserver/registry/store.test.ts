@@ -11,7 +11,7 @@ import {
 import { MemoryStorage } from '../../storage/memory.js';
 import { defaultHooks } from '../hooks.js';
 import { parseListQuery } from './list-options.js';
-import type { KObject } from './object.js';
+import { type KObject, renderedJSON } from './object.js';
 import { Store, type WriteOptions } from './store.js';
 import { strategyFor } from './strategies.js';
 
@@ -45,6 +45,19 @@ describe('generic Store', () => {
     assert.match(o.metadata?.creationTimestamp ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.ok(Number(o.metadata?.resourceVersion) > 0);
     await assert.rejects(cms.create('ns1', cm('a'), wo()), (e: unknown) => isAlreadyExists(e));
+  });
+
+  it('hands written objects to the watch cache with their rendered JSON', async () => {
+    const o = await cms.create('ns1', cm('handoff', { k: 'v' }), wo());
+    const json = renderedJSON(o);
+    assert.ok(json !== undefined);
+    assert.deepEqual(JSON.parse(json), o);
+    const rv = Number(o.metadata?.resourceVersion);
+    assert.ok(await cms.cache.waitFor(rv));
+    const e = cms.cache.get(cms.key('ns1', 'handoff'));
+    assert.equal(e?.rv, rv);
+    assert.deepEqual(JSON.parse(e?.json ?? ''), o);
+    assert.deepEqual(e?.obj, o);
   });
 
   it('generates names from generateName', async () => {

@@ -23,9 +23,15 @@ import {
 import type { KeyValue, Storage } from '../../storage/storage.js';
 import { StorageError } from '../../storage/storage.js';
 import { type ListQuery, parseRV } from './list-options.js';
-import { deepCopy, type KObject, jsonEqual, meta } from './object.js';
+import { deepCopy, type KObject, jsonEqual, meta, rememberJSON } from './object.js';
 import type { Strategy, StrategyContext } from './strategy.js';
-import { type CacheEntry, decodeEntry, WatchCache } from './watch-cache.js';
+import {
+  type CacheEntry,
+  decodeEntry,
+  spliceResourceVersion,
+  storedHead,
+  WatchCache,
+} from './watch-cache.js';
 
 /** Defaulting, validation and field ownership, shared by all resources (wired by the server). */
 export interface ObjectHooks {
@@ -97,6 +103,7 @@ export interface ListPage {
 }
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 const MAX_GENERATE_NAME_TRIES = 8;
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -125,6 +132,9 @@ export class Store {
   readonly prefix: string;
   readonly cache: WatchCache;
   private readonly fieldNames: Set<string>;
+  private readonly apiVersion: string;
+  /** What every stored object of this resource starts with (see `encode`). */
+  private readonly head: string | undefined;
 
   constructor(
     readonly strategy: Strategy,
@@ -136,6 +146,9 @@ export class Store {
     this.gr = { group: this.resource.group, resource: this.resource.plural };
     this.prefix = `/registry/${this.resource.group === '' ? 'core' : this.resource.group}/${this.resource.plural}/`;
     this.cache = new WatchCache(storage, this.prefix);
+    this.apiVersion =
+      this.resource.group === '' ? this.resource.version : `${this.resource.group}/${this.resource.version}`;
+    this.head = storedHead(this.resource.kind, this.apiVersion);
     this.fieldNames = new Set([
       'metadata.name',
       'metadata.namespace',
@@ -183,22 +196,35 @@ export class Store {
     return true;
   }
 
+  // Reads that only need the object skip rendering its JSON.
   private decode(kv: KeyValue): KObject {
-    return decodeEntry(this.prefix, kv.key, kv.value, kv.modRevision).obj;
+    const obj = JSON.parse(dec.decode(kv.value)) as KObject;
+    meta(obj).resourceVersion = String(kv.modRevision);
+    return obj;
   }
 
   // Stored objects carry kind and apiVersion first, as upstream serialises them, and no
   // resourceVersion (it is the storage revision, set on read).
-  private encode(obj: KObject): Uint8Array {
+  private encode(obj: KObject): string {
     const { kind: _k, apiVersion: _a, metadata, ...rest } = obj;
-    const av =
-      this.resource.group === '' ? this.resource.version : `${this.resource.group}/${this.resource.version}`;
     let m = metadata;
     if (m !== undefined && (m.resourceVersion !== undefined || m.selfLink !== undefined)) {
       const { resourceVersion: _rv, selfLink: _sl, ...mrest } = m;
       m = mrest;
     }
-    return enc.encode(JSON.stringify({ kind: this.resource.kind, apiVersion: av, metadata: m, ...rest }));
+    return JSON.stringify({ kind: this.resource.kind, apiVersion: this.apiVersion, metadata: m, ...rest });
+  }
+
+  /**
+   * After a successful write of `obj` (stored as `text`) at revision `rv`: sets its
+   * resourceVersion and hands it, with its JSON, to the watch cache and to the handler
+   * replying. From here on the object is shared and read-only.
+   */
+  private committed(key: string, obj: KObject, text: string, rv: number): void {
+    meta(obj).resourceVersion = String(rv);
+    const json = spliceResourceVersion(text, this.head, rv) ?? JSON.stringify(obj);
+    this.cache.offer(key, rv, obj, json);
+    rememberJSON(obj, json);
   }
 
   /** Maps storage errors to API errors (the one place this happens). */
@@ -324,9 +350,13 @@ export class Store {
     }
   }
 
-  /** POST: creates an object. */
-  async create(namespace: string, input: KObject, wo: WriteOptions): Promise<KObject> {
-    const obj = deepCopy(input);
+  /**
+   * POST: creates an object. With `adopt` the caller hands over `input` (a request body
+   * decoded for this request alone) and the Store uses it instead of a copy. The returned
+   * object is shared with the watch cache: callers must not mutate it.
+   */
+  async create(namespace: string, input: KObject, wo: WriteOptions, adopt = false): Promise<KObject> {
+    const obj = adopt ? input : deepCopy(input);
     const m = meta(obj);
     if (this.resource.namespaced) {
       if (m.namespace === undefined || m.namespace === '') m.namespace = namespace;
@@ -376,8 +406,10 @@ export class Store {
       }
       for (let attempt = 0; ; attempt++) {
         try {
-          const kv = await this.storage.create(this.key(m.namespace ?? '', m.name ?? ''), this.encode(obj));
-          m.resourceVersion = String(kv.modRevision);
+          const key = this.key(m.namespace ?? '', m.name ?? '');
+          const text = this.encode(obj);
+          const kv = await this.storage.create(key, enc.encode(text));
+          this.committed(key, obj, text, kv.modRevision);
           persisted = true;
           return obj;
         } catch (e) {
@@ -451,8 +483,9 @@ export class Store {
           this.strategy.afterDelete?.(next);
           return { obj: next, created: false };
         }
-        const kv = await this.storage.update(key, this.encode(next), cur.modRevision);
-        next.metadata!.resourceVersion = String(kv.modRevision);
+        const text = this.encode(next);
+        const kv = await this.storage.update(key, enc.encode(text), cur.modRevision);
+        this.committed(key, next, text, kv.modRevision);
         return { obj: next, created: false };
       } catch (e) {
         if (e instanceof StorageError && e.code === 'Conflict') continue;
@@ -667,8 +700,9 @@ export class Store {
       if (wo.dryRun) return { obj: next, deleted: false };
       if (nm.generation !== undefined && this.strategy.tracksGeneration) nm.generation += 1;
       try {
-        const kv = await this.storage.update(key, this.encode(next), cur.modRevision);
-        nm.resourceVersion = String(kv.modRevision);
+        const text = this.encode(next);
+        const kv = await this.storage.update(key, enc.encode(text), cur.modRevision);
+        this.committed(key, next, text, kv.modRevision);
         return { obj: next, deleted: false };
       } catch (e) {
         if (e instanceof StorageError && (e.code === 'Conflict' || e.code === 'NotFound')) continue;

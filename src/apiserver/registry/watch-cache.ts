@@ -44,13 +44,50 @@ const decoderText = new TextDecoder();
 
 /** The default decoder: JSON bytes → object with resourceVersion. */
 export function decodeEntry(prefix: string, key: string, value: Uint8Array, rv: number): CacheEntry {
-  const obj = JSON.parse(decoderText.decode(value)) as KObject;
+  const text = decoderText.decode(value);
+  const obj = JSON.parse(text) as KObject;
   if (obj.metadata === undefined) obj.metadata = {};
+  const hadRV = obj.metadata.resourceVersion !== undefined;
   obj.metadata.resourceVersion = String(rv);
+  // Stored objects have no resourceVersion: splicing it into the stored text is much
+  // cheaper than stringifying the parsed object again.
+  const json =
+    (hadRV ? undefined : spliceResourceVersion(text, storedHead(obj.kind, obj.apiVersion), rv)) ??
+    JSON.stringify(obj);
+  return entryFor(prefix, key, obj, json, rv);
+}
+
+/** An entry for an object whose JSON is already rendered (`obj` becomes shared). */
+export function entryFor(prefix: string, key: string, obj: KObject, json: string, rv: number): CacheEntry {
   const rest = key.slice(prefix.length).split('/');
   const namespace = rest.length > 1 ? rest[0]! : '';
   const name = rest[rest.length - 1]!;
-  return { key, namespace, name, obj, json: JSON.stringify(obj), rv };
+  return { key, namespace, name, obj, json, rv };
+}
+
+/** The text every stored object of a kind starts with (the Store writes kind, apiVersion, metadata first). */
+export function storedHead(kind: unknown, apiVersion: unknown): string | undefined {
+  if (typeof kind !== 'string' || typeof apiVersion !== 'string') return undefined;
+  return `{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":{`;
+}
+
+/**
+ * The stored JSON `text` (no resourceVersion) with `"resourceVersion":"<rv>"` inserted as
+ * the first key of metadata; undefined when `text` does not have the layout the Store
+ * writes (then the caller stringifies). Key order inside metadata is not significant.
+ */
+export function spliceResourceVersion(
+  text: string,
+  head: string | undefined,
+  rv: number,
+): string | undefined {
+  if (head === undefined || !text.startsWith(head)) return undefined;
+  // A key of that name anywhere (a foreign writer's metadata, a data key) makes the
+  // position ambiguous: fall back rather than risk a duplicate key.
+  if (text.includes('"resourceVersion":')) return undefined;
+  const at = head.length;
+  const sep = text.charCodeAt(at) === 0x7d /* } */ ? '' : ',';
+  return `${text.slice(0, at)}"resourceVersion":"${rv}"${sep}${text.slice(at)}`;
 }
 
 /** Options of a WatchCache. */
@@ -74,6 +111,8 @@ export class WatchCache {
   private failure: Error | undefined;
   private closed = false;
   private waiters: Array<{ rv: number; resolve: () => void }> = [];
+  /** Objects the Store just wrote, by key, waiting for their storage event (see `offer`). */
+  private readonly handoff = new Map<string, CacheEntry>();
 
   constructor(
     private readonly storage: Storage,
@@ -105,6 +144,8 @@ export class WatchCache {
       cont = page.continue;
     } while (cont);
     this.rev = revision;
+    // Writes offered while the initial list ran are in the list; their events never come.
+    for (const [k, h] of this.handoff) if (h.rv <= revision) this.handoff.delete(k);
     this.oldestRV = revision;
     this.follow(revision);
   }
@@ -130,6 +171,7 @@ export class WatchCache {
     this.listeners.clear();
     for (const l of listeners) l.terminate(err.message);
     this.entries.clear();
+    this.handoff.clear();
     this.ring = [];
     this.ringStart = 0;
     this.readyPromise = this.run().then(() => {
@@ -149,8 +191,14 @@ export class WatchCache {
       };
       cur = { ...base, obj, json: JSON.stringify(obj), rv: ev.modRevision };
       this.entries.delete(ev.key);
+      this.handoff.delete(ev.key);
     } else {
-      cur = decodeEntry(this.prefix, ev.key, ev.value, ev.modRevision);
+      const h = this.handoff.get(ev.key);
+      if (h !== undefined) this.handoff.delete(ev.key);
+      cur =
+        h !== undefined && h.rv === ev.modRevision
+          ? h
+          : decodeEntry(this.prefix, ev.key, ev.value, ev.modRevision);
       this.entries.set(ev.key, cur);
     }
     const ce: CacheEvent = { type: ev.type, rv: ev.modRevision, cur, ...(prev ? { prev } : {}) };
@@ -208,6 +256,18 @@ export class WatchCache {
       if (ok || this.currentRV() >= rv) return true;
     }
     return false;
+  }
+
+  /**
+   * Hands the cache an object the Store has just written at revision `rv`, with its JSON
+   * (resourceVersion included), so the storage event for it needs no decoding. The object
+   * becomes shared: neither the Store nor its callers may mutate it afterwards. Ignored
+   * when the event was already applied (it raced ahead of the write's reply); events of
+   * writes never offered (another process on etcd) are decoded as before.
+   */
+  offer(key: string, rv: number, obj: KObject, json: string): void {
+    if (rv <= this.rev || this.readyPromise === undefined || this.failure !== undefined) return;
+    this.handoff.set(key, entryFor(this.prefix, key, obj, json, rv));
   }
 
   /** All entries whose key starts with `prefix` (a namespace prefix, or the whole resource). */

@@ -40,9 +40,41 @@ function shortName(name: string | undefined): string {
   return i < 0 ? name : name.slice(i + 1);
 }
 
-/** The JSON of an empty Go object of the kind described by `root` (upstream's create baseline). */
+// Every create compares against its kind's skeleton, which depends only on the schema:
+// build it once per kind. The cached skeletons are frozen; comparisons only read them.
+const skeletons = new WeakMap<TypeContext, Map<string, Record<string, unknown>>>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const c of Object.values(v)) deepFreeze(c);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/**
+ * The JSON of an empty Go object of the kind described by `root` (upstream's create
+ * baseline). Frozen and shared for kinds named by a ref: callers must not mutate it.
+ */
 export function zeroObject(ctx: TypeContext, root: SchemaNode | undefined): Record<string, unknown> {
   if (root === undefined) return {};
+  if (root.ref !== undefined && Object.keys(root).length === 1) {
+    let byRef = skeletons.get(ctx);
+    if (byRef === undefined) {
+      byRef = new Map();
+      skeletons.set(ctx, byRef);
+    }
+    let z = byRef.get(root.ref);
+    if (z === undefined) {
+      z = deepFreeze(buildZeroObject(ctx, root));
+      byRef.set(root.ref, z);
+    }
+    return z;
+  }
+  return buildZeroObject(ctx, root);
+}
+
+function buildZeroObject(ctx: TypeContext, root: SchemaNode): Record<string, unknown> {
   const def = root.ref !== undefined ? ctx.resolve(root) : root;
   const name = shortName(def !== undefined && 'name' in def ? String(def.name) : root.ref);
   return zeroStruct(ctx, root, [...TOP_LEVEL_STRUCTS, ...(VALUE_STRUCT_FIELDS[name] ?? [])], 0);

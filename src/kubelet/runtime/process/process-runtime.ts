@@ -5,7 +5,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
@@ -135,8 +136,11 @@ export class ProcessRuntime implements ContainerRuntime {
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const id = newId();
     const dir = join(this.rootDir, 'sandboxes', id);
-    mkdirSync(join(dir, 'containers'), { recursive: true });
-    mkdirSync(config.logDirectory, { recursive: true });
+    // Asynchronous: pods starting together must not queue behind each other's file system work.
+    await Promise.all([
+      mkdir(join(dir, 'containers'), { recursive: true }),
+      mkdir(config.logDirectory, { recursive: true }),
+    ]);
     this.sandboxes.set(id, { id, config, dir, state: 'SANDBOX_READY', createdAt: nowNanos() });
     return id;
   }
@@ -155,7 +159,8 @@ export class ProcessRuntime implements ContainerRuntime {
     if (s === undefined) return;
     await this.stopPodSandbox(id);
     for (const c of [...this.containers.values()]) if (c.sandboxId === id) await this.removeContainer(c.id);
-    rmSync(s.dir, { recursive: true, force: true });
+    // Gone from listings only once its files are, as with a real runtime.
+    await rm(s.dir, { recursive: true, force: true });
     this.sandboxes.delete(id);
   }
 
@@ -211,14 +216,14 @@ export class ProcessRuntime implements ContainerRuntime {
     }
     const id = newId();
     const dir = join(s.dir, 'containers', id);
-    mkdirSync(dir, { recursive: true });
+    await mkdir(dir, { recursive: true });
     // Volumes cannot be mounted without a mount namespace; a symlink at the container path
     // (relative to the working directory) is the closest a host process gets.
     for (const m of config.mounts ?? []) {
       const link = join(dir, m.containerPath.replace(/^\/+/, ''));
-      mkdirSync(dirname(link), { recursive: true });
+      await mkdir(dirname(link), { recursive: true });
       try {
-        symlinkSync(m.hostPath, link);
+        await symlink(m.hostPath, link);
       } catch {
         // an earlier mount already provides this path
       }
@@ -259,7 +264,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (c.state !== 'CONTAINER_CREATED')
       throw new RuntimeError('InvalidArgument', `container ${id} is not in created state`);
     const argv = [...(c.config.command ?? []), ...(c.config.args ?? [])];
-    mkdirSync(dirname(c.logPath), { recursive: true });
+    await mkdir(dirname(c.logPath), { recursive: true });
     const log = new CriLogWriter(c.logPath, this.options.logRotation);
     if (argv.length === 0) {
       c.state = 'CONTAINER_EXITED';
@@ -271,7 +276,7 @@ export class ProcessRuntime implements ContainerRuntime {
       throw new RuntimeError('InvalidArgument', c.message);
     }
     const cwd = this.cwd(c);
-    mkdirSync(cwd, { recursive: true });
+    await mkdir(cwd, { recursive: true });
     const limit = c.config.linux?.resources?.memoryLimitInBytes ?? 0;
     if (limit > 0) c.cgroup = createMemoryCgroup(this.options.cgroupParent ?? 'kts-process', id, limit);
     // Joining the cgroup before exec means the command's first allocation is already limited.
@@ -372,7 +377,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (c === undefined) return;
     await this.stopContainer(id, 0);
-    rmSync(c.dir, { recursive: true, force: true });
+    await rm(c.dir, { recursive: true, force: true });
     this.containers.delete(id);
   }
 
