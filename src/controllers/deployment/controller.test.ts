@@ -8,6 +8,7 @@ import { FakeClient } from '../../client/testing/fake-client.js';
 import { FakeClock } from '../../client/testing/fake-clock.js';
 import { DEFAULT_CONTROLLER_OPTIONS } from '../types.js';
 import { DeploymentController } from './controller.js';
+import { computeHash } from './util.js';
 
 function dep(paused = false): Deployment {
   return {
@@ -29,8 +30,11 @@ function dep(paused = false): Deployment {
   };
 }
 
-async function setup(d: Deployment) {
-  const fake = new FakeClient([{ gvr: DEPLOYMENTS, object: d }]);
+async function setup(d: Deployment, replicaSets: ReplicaSet[] = []) {
+  const fake = new FakeClient([
+    { gvr: DEPLOYMENTS, object: d },
+    ...replicaSets.map((object) => ({ gvr: REPLICASETS, object })),
+  ]);
   const clock = new FakeClock();
   const informers = new SharedInformerFactory(fake, { clock });
   const events: string[] = [];
@@ -104,4 +108,78 @@ describe('Deployment controller sync', () => {
     assert.equal(d.status?.observedGeneration, 1);
     await t.stop();
   });
+
+  // Mid-rollout of a 4-replica Deployment (maxSurge 1, maxUnavailable 1: at least 3
+  // available). The old ReplicaSet was just scaled 3 -> 2; `oldAvailable` is what its
+  // status says. While it still counts the pod being removed (3), scaling it down further
+  // would take availability to 2; once the status caught up (2), one more may go.
+  for (const { oldAvailable, wantOld } of [
+    { oldAvailable: 3, wantOld: 2 },
+    { oldAvailable: 2, wantOld: 1 },
+  ]) {
+    it(`scales old replicas down from what is available (old status ${oldAvailable} of 2)`, async () => {
+      const d = dep();
+      d.spec = {
+        ...(d.spec as NonNullable<Deployment['spec']>),
+        replicas: 4,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+      };
+      d.metadata = { ...d.metadata, annotations: { 'deployment.kubernetes.io/revision': '2' } };
+      const oldTemplate = structuredClone(d.spec.template);
+      (oldTemplate.spec as NonNullable<typeof oldTemplate.spec>).containers = [{ name: 'c', image: 'old' }];
+      const owned = (
+        name: string,
+        template: typeof oldTemplate,
+        revision: string,
+        replicas: number,
+        available: number,
+        created: string,
+      ): ReplicaSet => {
+        const hash = computeHash(template);
+        const labels = { app: 'web', 'pod-template-hash': hash };
+        return {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          metadata: {
+            name: `${name}-${hash}`,
+            namespace: 'ns',
+            uid: `${name}-uid`,
+            generation: 3,
+            creationTimestamp: created,
+            labels,
+            annotations: {
+              'deployment.kubernetes.io/revision': revision,
+              'deployment.kubernetes.io/desired-replicas': '4',
+              'deployment.kubernetes.io/max-replicas': '5',
+            },
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd-uid', controller: true },
+            ],
+          },
+          spec: {
+            replicas,
+            selector: { matchLabels: labels },
+            template: { ...template, metadata: { labels } },
+          },
+          status: {
+            replicas: Math.max(replicas, available),
+            readyReplicas: available,
+            availableReplicas: available,
+            observedGeneration: 3,
+          },
+        };
+      };
+      const oldRS = owned('old', oldTemplate, '1', 2, oldAvailable, '2024-01-01T00:00:00Z');
+      const newRS = owned('new', d.spec.template, '2', 3, 2, '2024-01-01T00:01:00Z');
+      const t = await setup(d, [oldRS, newRS]);
+      await t.ctrl.sync('ns/web');
+      const got = t.fake.tracker.get<ReplicaSet>(REPLICASETS, 'ns', oldRS.metadata?.name ?? '');
+      assert.equal(got.spec?.replicas, wantOld);
+      assert.equal(
+        t.fake.tracker.get<ReplicaSet>(REPLICASETS, 'ns', newRS.metadata?.name ?? '').spec?.replicas,
+        3,
+      );
+      await t.stop();
+    });
+  }
 });

@@ -360,7 +360,12 @@ export class Rollout {
     for (let i = 0; i < olds.length && cleaned < maxScaledDown; i++) {
       const rs = olds[i] as ReplicaSet;
       const unhealthy = replicasOf(rs) - (rs.status?.availableReplicas ?? 0);
-      if (replicasOf(rs) === 0 || unhealthy <= 0) continue;
+      if (replicasOf(rs) === 0 || unhealthy === 0) continue;
+      // More available than wanted: a scale-down the ReplicaSet controller has not carried
+      // out yet. Its status still counts pods about to go, so any further scale-down now
+      // would be computed from availability that is already gone; as upstream (which
+      // fails this step), wait for the status to catch up.
+      if (unhealthy < 0) return { scaled: false, updated };
       const n = Math.min(maxScaledDown - cleaned, unhealthy);
       const r = await this.scaleReplicaSetAndRecordEvent(rs, replicasOf(rs) - n, d);
       olds[i] = r.rs;

@@ -7,6 +7,7 @@ import { noopLogger } from '../../client/log.js';
 import { PODS, REPLICASETS } from '../../client/resources.js';
 import { FakeClient } from '../../client/testing/fake-client.js';
 import { FakeClock } from '../../client/testing/fake-clock.js';
+import { conflict } from '../../machinery/status-error.js';
 import { DEFAULT_CONTROLLER_OPTIONS } from '../types.js';
 import { ReplicaSetController } from './controller.js';
 import { REPLICASET_KIND } from './index.js';
@@ -164,6 +165,33 @@ describe('ReplicaSet controller sync', () => {
       t.fake.actions().filter((a) => a.verb === 'create' && a.resource.resource === 'pods').length,
       1,
     );
+    await t.stop();
+  });
+
+  it('keeps the acted-on generation as observedGeneration when a status write is retried', async () => {
+    const t = await setup([{ gvr: REPLICASETS, object: rs(2) }]);
+    await t.ctrl.sync('ns/web');
+    await t.settle();
+    // The status write conflicts with a scale-down to 1 (generation 2) this sync never saw.
+    let conflicted = false;
+    t.fake.prependReactor('update', 'replicasets', (a) => {
+      if (a.subresource !== 'status' || conflicted) return undefined;
+      conflicted = true;
+      const cur = t.fake.tracker.get<ReplicaSet>(REPLICASETS, 'ns', 'web');
+      t.fake.tracker.update(REPLICASETS, 'ns', {
+        ...cur,
+        metadata: { ...cur.metadata, generation: 2 },
+        spec: { ...(cur.spec ?? rs(1).spec), replicas: 1 } as ReplicaSet['spec'],
+      });
+      throw conflict({ group: 'apps', resource: 'replicasets' }, 'web', 'the object has been modified');
+    });
+    await t.ctrl.sync('ns/web');
+    assert.equal(conflicted, true);
+    const got = t.fake.tracker.get<ReplicaSet>(REPLICASETS, 'ns', 'web');
+    assert.equal(got.spec?.replicas, 1);
+    // Two pods counted for generation 1: claiming generation 2 would say the scale-down is done.
+    assert.equal(got.status?.replicas, 2);
+    assert.equal(got.status?.observedGeneration, 1);
     await t.stop();
   });
 });

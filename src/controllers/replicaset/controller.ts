@@ -373,7 +373,11 @@ export class ReplicaSetController<T extends ReplicaSetLike> implements Controlle
     ) {
       return rs;
     }
-    let target: T = { ...rs, status: { ...status, observedGeneration: gen } };
+    // observedGeneration is the generation this sync acted on, also when the retry below
+    // writes onto a newer object: claiming the newer generation would tell the Deployment
+    // controller a spec change (a scale-down) is reflected in counts that predate it.
+    const newStatus: ReplicaSetStatusLike = { ...status, observedGeneration: gen };
+    let target: T = { ...rs, status: newStatus };
     // upstream statusUpdateRetries = 1: one re-read after a conflict.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -381,7 +385,7 @@ export class ReplicaSetController<T extends ReplicaSetLike> implements Controlle
       } catch (err) {
         if (attempt >= 1 || isNotFound(err)) throw err;
         const fresh = await this.rsClient.get(rs.metadata?.namespace ?? '', rs.metadata?.name ?? '');
-        target = { ...fresh, status: { ...status, observedGeneration: fresh.metadata?.generation ?? gen } };
+        target = { ...fresh, status: newStatus };
       }
     }
   }
