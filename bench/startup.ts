@@ -7,6 +7,7 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { teardownPodNetwork } from '../src/network/teardown.js';
+import { cleanupProxyRules } from '../src/proxy/run.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,8 +127,10 @@ async function main(): Promise<void> {
         // gone already
       }
     }
-    // The node network outlives the server by design (as k3s's); the benchmark removes it.
+    // The node network and kube-proxy's chains outlive the server by design (as k3s's); the
+    // benchmark removes both (`kts proxy --cleanup` removes exactly the KTS- chains).
     await teardownPodNetwork({ dataDir: join(dir, 'agent', 'kubelet') });
+    await cleanupProxyRules({});
     rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);

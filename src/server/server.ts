@@ -19,7 +19,7 @@ import { ControllerManager } from '../controllers/manager.js';
 import { controllerRegistry } from '../controllers/registry.js';
 import { ensureDNSService, runClusterDNS } from '../dns/run.js';
 import { Kubelet } from '../kubelet/kubelet.js';
-import { runProxy } from '../proxy/run.js';
+import { cleanupProxyRules, runProxy } from '../proxy/run.js';
 import { isAlreadyExists } from '../machinery/status-error.js';
 import { ensureClusterPKI } from '../pki/cluster-pki.js';
 import { runScheduler } from '../scheduler/run.js';
@@ -189,6 +189,10 @@ export async function startNodeNetworkComponents(
         stop: async () => {
           ac.abort();
           await done.catch(() => {});
+          // The server removes the chains it created; the next start rebuilds them in one sync.
+          await cleanupProxyRules({}).catch((e: unknown) =>
+            progress(`kube-proxy cleanup failed: ${errorText(e)}`),
+          );
         },
       });
     }
