@@ -4,7 +4,7 @@
 import { serveHealth, type HealthCheck } from './health.js';
 import { type RawRequest, type RawResponse, writeObject, writeText } from './http.js';
 import { negotiate } from './negotiation.js';
-import { openapiV2Document, openapiV3Document, openapiV3Paths } from './openapi/index.js';
+import { openapiV2Document, openapiV2Protobuf, openapiV3Document, openapiV3Paths } from './openapi/index.js';
 import type { ServerContext } from './server.js';
 import { versionInfo } from './version.js';
 import { notAcceptable, StatusError } from '../machinery/status-error.js';
@@ -94,6 +94,10 @@ export async function serveNonResource(
     serveOpenAPI(res, parts, url, accept);
     return;
   }
+  if (path === '/swagger-2.0.0.pb-v1') {
+    sendBytes(res, 200, openapiV2Protobuf(), OPENAPI_V2_PROTOBUF);
+    return;
+  }
   if (path === '/.well-known/openid-configuration') {
     writeObject(res, 200, {
       issuer: ctx.tokens.issuer,
@@ -172,11 +176,20 @@ function serveDiscovery(
   throw notFoundStatus();
 }
 
+// The gnostic v2 media type. Clients ask with `@v1.0`, but `@` is no token character, so the
+// answer (as upstream's) says `.v1.0` for Go's mime parser to accept it.
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+const PROTOBUF_V2_ACCEPT = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/;
+
 function serveOpenAPI(res: RawResponse, parts: string[], url: URL, accept: string | undefined): void {
   if (parts[1] === 'v2' && parts.length === 2) {
-    // kubectl asks v2 as gnostic protobuf only as a fallback; kts serves JSON and says so.
+    // kubectl up to 1.28 asks for gnostic protobuf only; other clients get JSON.
+    if (accept !== undefined && PROTOBUF_V2_ACCEPT.test(accept)) {
+      sendBytes(res, 200, openapiV2Protobuf(), OPENAPI_V2_PROTOBUF);
+      return;
+    }
     const wantsJSON = !accept || /application\/json|\*\/\*/.test(accept);
-    if (!wantsJSON) throw notAcceptable(['application/json']);
+    if (!wantsJSON) throw notAcceptable(['application/json', OPENAPI_V2_PROTOBUF]);
     sendBytes(res, 200, openapiV2Document(), 'application/json');
     return;
   }

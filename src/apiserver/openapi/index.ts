@@ -1,9 +1,9 @@
 // The OpenAPI documents the API server serves, generated from the project's schema table and
 // served-resource list: /openapi/v3 (an index plus one document per group/version) and
-// /openapi/v2 (one Swagger 2.0 JSON document). Every function returns cached bytes; the HTTP
-// layer owns content negotiation (406 for a protobuf-only Accept on /openapi/v2) and caching
-// headers.
+// /openapi/v2 (one Swagger 2.0 document, as JSON or as gnostic protobuf). Every function returns
+// cached bytes; the HTTP layer owns content negotiation and caching headers.
 export { openapiV2Document } from './v2.js';
+export { encodeV2Document, openapiV2Protobuf } from './v2-protobuf.js';
 export {
   documentHash,
   type OpenAPIV3Index,

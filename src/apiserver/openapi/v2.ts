@@ -1,7 +1,7 @@
 // OpenAPI v2 (Swagger 2.0) at /openapi/v2: one document with every path and definition kts
-// serves, the same content as the v3 documents. kubectl itself asks for v2 only as gnostic
-// protobuf (and is answered 406 by the HTTP layer); this JSON form is for other clients
-// (client libraries, kustomize, editors) that accept JSON.
+// serves, the same content as the v3 documents. kubectl (1.27/1.28 for validation) asks for v2
+// as gnostic protobuf, which `v2-protobuf.ts` encodes from this document; this JSON form is
+// for other clients (client libraries, kustomize, editors) that accept JSON.
 import {
   documentSources,
   type Param,
