@@ -17,7 +17,6 @@ import { EventBroadcaster } from '../client/events.js';
 import type { Client } from '../client/interface.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
-import type { RateLimitingQueue } from '../client/workqueue/rate-limiting-queue.js';
 import {
   type Controller,
   type ControllerContext,
@@ -200,51 +199,4 @@ export class ControllerManager {
   }
 }
 
-/** What `runWorkers` drives. */
-export interface WorkerOptions {
-  queue: RateLimitingQueue<string>;
-  /** Reconciles one key; a throw requeues it with backoff. */
-  sync: (key: string) => Promise<void>;
-  workers: number;
-  signal: AbortSignal;
-  log: Logger;
-  /** The controller's name for logs. */
-  name: string;
-  /** Waited for before the first key is processed (informer sync). */
-  ready?: () => Promise<boolean>;
-}
-
-/** Runs `workers` loops over the queue until the signal aborts; resolves when all stopped. */
-export async function runWorkers(o: WorkerOptions): Promise<void> {
-  const stop = (): void => o.queue.shutDown();
-  if (o.signal.aborted) stop();
-  else o.signal.addEventListener('abort', stop, { once: true });
-  if (o.ready !== undefined && !(await o.ready())) {
-    stop();
-    return;
-  }
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const next = await o.queue.get();
-      if (next.shutdown) return;
-      const key = next.item;
-      if (o.signal.aborted) {
-        o.queue.done(key);
-        return;
-      }
-      try {
-        await o.sync(key);
-        o.queue.forget(key);
-      } catch (err) {
-        if (!o.signal.aborted) {
-          o.log.error('sync failed', { controller: o.name, key, error: errorText(err) });
-          o.queue.addRateLimited(key);
-        }
-      } finally {
-        o.queue.done(key);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.workers) }, () => worker()));
-  o.signal.removeEventListener('abort', stop);
-}
+export { runWorkers, type WorkerOptions } from './common/workers.js';

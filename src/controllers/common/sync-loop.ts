@@ -7,8 +7,9 @@ import type { SharedIndexInformer } from '../../client/cache/shared-informer.js'
 import { deletionHandlingKeyFunc, type DeletedFinalStateUnknown } from '../../client/cache/store.js';
 import type { Clock } from '../../client/clock.js';
 import type { KubeObject } from '../../client/interface.js';
-import { errorText, type Logger } from '../../client/log.js';
+import type { Logger } from '../../client/log.js';
 import { RateLimitingQueue } from '../../client/workqueue/rate-limiting-queue.js';
+import { runWorkers } from './workers.js';
 
 /** A sync function: resolves when done; throwing requeues the key with backoff. */
 export type SyncFn = (key: string) => Promise<void>;
@@ -42,33 +43,14 @@ export class SyncLoop {
     sync: SyncFn,
     informers: Array<Pick<SharedIndexInformer<KubeObject>, 'waitForSync'>>,
   ): Promise<void> {
-    const onAbort = (): void => this.queue.shutDown();
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    const synced = await Promise.all(informers.map((i) => i.waitForSync(signal)));
-    if (!synced.every((s) => s) || signal.aborted) {
-      this.queue.shutDown();
-      return;
-    }
-    const loops: Promise<void>[] = [];
-    for (let i = 0; i < Math.max(1, workers); i++) loops.push(this.worker(sync));
-    await Promise.all(loops);
-  }
-
-  private async worker(sync: SyncFn): Promise<void> {
-    for (;;) {
-      const next = await this.queue.get();
-      if (next.shutdown) return;
-      const key = next.item;
-      try {
-        await sync(key);
-        this.queue.forget(key);
-      } catch (err) {
-        this.log.error('sync failed', { controller: this.name, key, err: errorText(err) });
-        if (!this.queue.shuttingDown()) this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+    await runWorkers({
+      queue: this.queue,
+      sync,
+      workers,
+      signal,
+      log: this.log,
+      name: this.name,
+      ready: async () => (await Promise.all(informers.map((i) => i.waitForSync(signal)))).every((x) => x),
+    });
   }
 }

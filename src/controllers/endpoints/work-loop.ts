@@ -1,9 +1,9 @@
-// The worker loop every keyed controller of this family shares (upstream's
-// `wait.UntilWithContext(worker)` around `processNextWorkItem`): N workers take keys from a
-// rate-limiting queue, run the sync, forget the key on success and re-add it with backoff
-// on failure. The queue guarantees one key is never synced by two workers at once.
+// The endpoints family's entry points to the shared worker loop (`common/workers.ts`): these
+// controllers drop a key after upstream's 15 failed syncs instead of retrying forever; and
+// `runPeriodically`, upstream's `wait.Until` for their periodic passes.
 import { errorText, type Logger } from '../../client/log.js';
 import type { RateLimitingQueue } from '../../client/workqueue/rate-limiting-queue.js';
+import { runWorkers as runSharedWorkers } from '../common/workers.js';
 
 /** Retries a failing key at most this often before dropping it (upstream maxRetries ~15). */
 export const MAX_RETRIES = 15;
@@ -16,32 +16,7 @@ export async function runWorkers(
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
-  const stop = (): void => queue.shutDown();
-  if (signal.aborted) stop();
-  else signal.addEventListener('abort', stop, { once: true });
-  const loop = async (): Promise<void> => {
-    for (;;) {
-      const next = await queue.get();
-      if (next.shutdown) return;
-      const key = next.item;
-      try {
-        await sync(key);
-        queue.forget(key);
-      } catch (err) {
-        if (queue.numRequeues(key) < MAX_RETRIES) {
-          log.debug('sync failed, requeueing', { key, error: errorText(err) });
-          queue.addRateLimited(key);
-        } else {
-          log.error('sync failed, dropping key', { key, error: errorText(err) });
-          queue.forget(key);
-        }
-      } finally {
-        queue.done(key);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, workers) }, () => loop()));
-  signal.removeEventListener('abort', stop);
+  await runSharedWorkers({ queue, sync, workers, signal, log, name: 'endpoints', maxRetries: MAX_RETRIES });
 }
 
 /** Calls fn every `periodMs` on the clock until the signal aborts (wait.Until). */
