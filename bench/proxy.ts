@@ -1,16 +1,19 @@
-// kube-proxy (iptables mode) benchmark: 1,000 ClusterIP services × 10 endpoints. Measures
-// one full sync (generate every chain, iptables-save to find stale chains, one
-// iptables-restore --noflush) and one incremental sync after one service's endpoints change
-// (median of several), inside a throwaway network namespace created and deleted here, so
-// the host's own tables are never touched. Both iptables backends are measured when
-// present; the JSON line reports the host's default backend (what `kts proxy` uses).
-// Prints a table, then (last line) {"fullSyncMs":N,"incrementalSyncMs":N}.
-// Usage: node --import tsx bench/proxy.ts [--services N] [--endpoints N] [--backend nft|legacy]
-// (--backend picks the backend the JSON line reports; default the host's).
+// kube-proxy benchmark: 1,000 ClusterIP services × 10 endpoints. Measures one full sync
+// (generate every chain and apply it: one `nft -f` transaction in nftables mode; an
+// iptables-save and one iptables-restore --noflush in iptables mode) and one incremental
+// sync after one service's endpoints change (median of several), inside a throwaway
+// network namespace created and deleted here, so the host's own tables are never touched.
+// Every mode present is measured: nftables, and iptables on each backend; the JSON line
+// reports the mode `kts proxy` uses by default (nftables where nft works, else iptables on
+// the host's backend). Prints a table, then (last line) {"fullSyncMs":N,"incrementalSyncMs":N}.
+// Usage: node --import tsx bench/proxy.ts [--services N] [--endpoints N]
+//   [--mode nftables|iptables-nft|iptables-legacy] (the row the JSON line reports)
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { detectBackend, ExecIptables, type IptablesBackend } from '../src/proxy/iptables.js';
+import { detectBackend, ExecIptables } from '../src/proxy/iptables.js';
+import { DEFAULT_MASQUERADE_BIT } from '../src/proxy/iptables-rules.js';
+import { ExecNft, NftablesEngine, nftAvailable } from '../src/proxy/nftables.js';
 import { Proxier, type SyncResult } from '../src/proxy/proxier.js';
 import { makeEndpointSlice, makeService } from '../src/proxy/testing.js';
 
@@ -34,19 +37,46 @@ function endpointsOf(s: number, generation: number): string[] {
   return out;
 }
 
+type Mode = 'nftables' | 'iptables-nft' | 'iptables-legacy';
+
 interface Row {
-  backend: IptablesBackend;
+  mode: Mode;
   full: SyncResult;
   incremental: SyncResult;
   rules: number;
 }
 
-async function measure(backend: IptablesBackend): Promise<Row> {
+/** Rules in the namespace after the run: nat-table rules, or rules of the kts-proxy table. */
+async function countRules(mode: Mode, ns: string): Promise<number> {
+  if (mode === 'nftables') {
+    const text = await new ExecNft({ netns: ns }).run(['-t', 'list', 'table', 'ip', 'kts-proxy']);
+    return text.split('\n').filter((l) => /^\t\t\S/.test(l) && !/^\t\t(type|flags|comment|timeout)\b/.test(l))
+      .length;
+  }
+  const nat = await new ExecIptables({ backend: mode === 'iptables-nft' ? 'nft' : 'legacy', netns: ns }).save(
+    'nat',
+  );
+  return nat.split('\n').filter((l) => l.startsWith('-A ')).length;
+}
+
+async function measure(mode: Mode): Promise<Row> {
   const ns = `kts-proxy-bench-${randomBytes(4).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
-    const ipt = new ExecIptables({ backend, netns: ns });
-    const proxier = new Proxier({ iptables: ipt, nodeName: 'bench-node', clusterCIDR: '10.42.0.0/16' });
+    const cfg = { nodeName: 'bench-node', clusterCIDR: '10.42.0.0/16' };
+    const proxier =
+      mode === 'nftables'
+        ? new Proxier({
+            ...cfg,
+            engine: new NftablesEngine(new ExecNft({ netns: ns }), {
+              masqueradeBit: DEFAULT_MASQUERADE_BIT,
+              clusterCIDR: cfg.clusterCIDR,
+            }),
+          })
+        : new Proxier({
+            ...cfg,
+            iptables: new ExecIptables({ backend: mode === 'iptables-nft' ? 'nft' : 'legacy', netns: ns }),
+          });
     for (let s = 0; s < SERVICES; s++) {
       proxier.onServiceUpsert(makeService('bench', `svc-${s}`, { clusterIP: ip(43, s + 1) }));
       proxier.onEndpointSliceUpsert(makeEndpointSlice('bench', `svc-${s}`, endpointsOf(s, 0)));
@@ -65,9 +95,7 @@ async function measure(backend: IptablesBackend): Promise<Row> {
     }
     incs.sort((a, b) => a.totalMs - b.totalMs);
     const incremental = incs[Math.floor(incs.length / 2)] as SyncResult;
-    const nat = await ipt.save('nat');
-    const rules = nat.split('\n').filter((l) => l.startsWith('-A ')).length;
-    return { backend, full, incremental, rules };
+    return { mode, full, incremental, rules: await countRules(mode, ns) };
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
   }
@@ -84,16 +112,21 @@ function hasBinary(name: string): boolean {
 
 async function main(): Promise<void> {
   const hostBackend = await detectBackend();
-  if (hostBackend === undefined) throw new Error('iptables is not installed');
-  const backends = (['nft', 'legacy'] as const).filter((b) => hasBinary(`iptables-${b}-restore`));
+  const modes: Mode[] = [];
+  const hasNft = await nftAvailable();
+  if (hasNft) modes.push('nftables');
+  for (const b of ['nft', 'legacy'] as const)
+    if (hasBinary(`iptables-${b}-restore`)) modes.push(`iptables-${b}`);
+  if (modes.length === 0) throw new Error('neither nft nor iptables is installed');
   const rows: Row[] = [];
-  for (const b of backends) rows.push(await measure(b));
+  for (const m of modes) rows.push(await measure(m));
   const f = (n: number): string => n.toFixed(1).padStart(9);
+  const dflt: Mode = hasNft ? 'nftables' : hostBackend === 'legacy' ? 'iptables-legacy' : 'iptables-nft';
   process.stdout.write(
-    `kts proxy: ${SERVICES} services × ${ENDPOINTS} endpoints (host iptables backend: ${hostBackend})\n`,
+    `kts proxy: ${SERVICES} services × ${ENDPOINTS} endpoints (default mode: ${dflt}; host iptables backend: ${hostBackend ?? 'none'})\n`,
   );
   process.stdout.write(
-    'backend  sync         generate     apply     total  chains written  deleted  payload KiB  nat rules\n',
+    'mode             sync         generate     apply     total  chains written  deleted  payload KiB      rules\n',
   );
   for (const r of rows) {
     for (const [label, s] of [
@@ -101,14 +134,14 @@ async function main(): Promise<void> {
       ['incremental', r.incremental],
     ] as const) {
       process.stdout.write(
-        `${r.backend.padEnd(8)} ${label.padEnd(11)} ${f(s.generateMs)} ${f(s.applyMs)} ${f(s.totalMs)} ${String(s.rewrittenChains).padStart(15)} ${String(s.deletedChains).padStart(8)} ${(s.payloadBytes / 1024).toFixed(1).padStart(12)} ${String(r.rules).padStart(10)}\n`,
+        `${r.mode.padEnd(16)} ${label.padEnd(11)} ${f(s.generateMs)} ${f(s.applyMs)} ${f(s.totalMs)} ${String(s.rewrittenChains).padStart(15)} ${String(s.deletedChains).padStart(8)} ${(s.payloadBytes / 1024).toFixed(1).padStart(12)} ${String(r.rules).padStart(10)}\n`,
       );
     }
   }
-  const bi = process.argv.indexOf('--backend');
-  const wanted = bi >= 0 ? process.argv[bi + 1] : hostBackend;
-  const chosen = rows.find((r) => r.backend === wanted) ?? rows[0];
-  if (chosen === undefined) throw new Error('no iptables backend to measure');
+  const mi = process.argv.indexOf('--mode');
+  const wanted = mi >= 0 ? process.argv[mi + 1] : dflt;
+  const chosen = rows.find((r) => r.mode === wanted) ?? rows[0];
+  if (chosen === undefined) throw new Error('nothing to measure');
   process.stdout.write(
     `${JSON.stringify({ fullSyncMs: Math.round(chosen.full.totalMs), incrementalSyncMs: Math.round(chosen.incremental.totalMs) })}\n`,
   );

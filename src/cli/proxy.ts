@@ -1,18 +1,26 @@
-// `kts proxy --kubeconfig K [--node-name N] [--proxy-mode iptables|userspace] [--cleanup]`:
+// `kts proxy --kubeconfig K [--node-name N] [--proxy-mode nftables|iptables|userspace] [--cleanup]`:
 // runs kube-proxy for one node until SIGINT/SIGTERM. `--cleanup` removes every kts proxy
-// chain and jump rule and exits, as upstream's flag of the same name (no API needed).
+// rule of both kernel modes (KTS-* iptables chains, the kts-proxy nftables table) and
+// exits, as upstream's flag of the same name (no API needed).
 import { hostname } from 'node:os';
 import { stderrLogger } from '../client/log.js';
-import { cleanupProxyRules, DEFAULT_CLUSTER_CIDR, type ProxyMode, runProxy } from '../proxy/run.js';
+import {
+  cleanupProxyRules,
+  DEFAULT_CLUSTER_CIDR,
+  PROXY_MODES,
+  type ProxyMode,
+  runProxy,
+} from '../proxy/run.js';
 import { FlagError, parseFlags } from './flags.js';
 import type { Command } from './main.js';
 
-const USAGE = `Usage: kts proxy --kubeconfig FILE [--node-name NAME] [--proxy-mode iptables|userspace]
-  [--cluster-cidr CIDR] [--cleanup] [--v]
+const USAGE = `Usage: kts proxy --kubeconfig FILE [--node-name NAME]
+  [--proxy-mode nftables|iptables|userspace] [--cluster-cidr CIDR] [--cleanup] [--v]
 
   --node-name     the Node this proxy serves (default: the host name)
-  --proxy-mode    iptables (default) or userspace (sockets bound to the ClusterIPs, which
-                  must then be local addresses of the node)
+  --proxy-mode    nftables (default where nft works), iptables (default elsewhere), or
+                  userspace (sockets bound to the ClusterIPs, which must then be local
+                  addresses of the node)
   --cluster-cidr  the pod network (default ${DEFAULT_CLUSTER_CIDR})
   --cleanup       remove every kts proxy rule and exit
 `;
@@ -57,10 +65,11 @@ export const proxy: Command = async (args) => {
       return 1;
     }
   }
-  const mode = v['proxy-mode'] ?? 'iptables';
-  if (mode !== 'iptables' && mode !== 'userspace') {
+  const modeFlag = v['proxy-mode'];
+  const mode = PROXY_MODES.find((m) => m === modeFlag);
+  if (modeFlag !== undefined && mode === undefined) {
     process.stderr.write(
-      `kts proxy: invalid value "${String(mode)}" for --proxy-mode: iptables or userspace\n`,
+      `kts proxy: invalid value "${String(modeFlag)}" for --proxy-mode: nftables, iptables or userspace\n`,
     );
     return 2;
   }
@@ -78,7 +87,7 @@ export const proxy: Command = async (args) => {
     await runProxy({
       kubeconfig: v.kubeconfig,
       nodeName,
-      mode: mode satisfies ProxyMode,
+      ...(mode !== undefined ? { mode: mode satisfies ProxyMode } : {}),
       ...(typeof v['cluster-cidr'] === 'string' ? { clusterCIDR: v['cluster-cidr'] } : {}),
       signal: ac.signal,
       logger: stderrLogger('proxy', v.v === true),

@@ -1,16 +1,18 @@
-// The iptables proxier: takes Service and EndpointSlice events, batches them, and keeps
-// the kernel's kts chains equal to what the rules generator says they should be.
+// The proxier: takes Service and EndpointSlice events, batches them, and keeps the kernel's
+// data plane equal to what a rules generator says it should be. The data plane itself is a
+// `SyncEngine`: iptables (chains named KTS-*, written with iptables-restore) or nftables
+// (one kts-proxy table, written with nft; see nftables.ts).
 //
 // Batching (upstream BoundedFrequencyRunner): events only mark Services dirty and request a
 // sync; syncs start at most once per `minSyncPeriodMs`, never overlap, and a request that
 // arrives during a sync is coalesced into one follow-up sync.
 //
-// Full vs partial (upstream's MinimizeIPTablesRestore): a full sync re-reads the kernel
-// (iptables-save, to find stale kts chains and missing jump rules) and rewrites every kts
-// chain; it runs first, after any failure and every `syncPeriodMs`. Every other sync
-// regenerates only the dirty Services and writes only the chains whose content changed
-// (typically one service's chains, its new endpoint chains, and KTS-SERVICES only if a
-// service gained or lost its rules there), deleting chains that disappeared.
+// Full vs partial (upstream's MinimizeIPTablesRestore): a full sync rewrites everything
+// (in iptables mode it re-reads the kernel with iptables-save, to find stale kts chains and
+// missing jump rules); it runs first, after any failure and every `syncPeriodMs`. Every
+// other sync regenerates only the dirty Services and writes only what changed (typically
+// one service's chains, its new endpoint chains, and in iptables mode KTS-SERVICES only if
+// a service gained or lost its rules there), deleting what disappeared.
 
 import type { Service } from '../api/generated/types/core-v1.js';
 import type { EndpointSlice } from '../api/generated/types/discovery-v1.js';
@@ -26,11 +28,47 @@ import {
   servicePortRules,
   type Tables,
 } from './iptables-rules.js';
-import { ProxyState } from './model.js';
+import { type EndpointInfo, ProxyState, type ServicePortInfo } from './model.js';
+
+/** The proxier's state as an engine reads it. */
+export interface ProxyView {
+  /** Keys of every known Service, sorted. */
+  serviceKeys(): string[];
+  /** The proxied ports of one Service with their endpoints. */
+  servicePorts(serviceKey: string): Array<{ info: ServicePortInfo; endpoints: EndpointInfo[] }>;
+}
+
+/** What an engine reports about one sync (SyncResult without the proxier's bookkeeping). */
+export interface EngineSyncResult {
+  rewrittenChains: number;
+  deletedChains: number;
+  payloadBytes: number;
+  generateMs: number;
+  applyMs: number;
+}
+
+/** A data plane the Proxier drives: iptables or nftables. */
+export interface SyncEngine {
+  /** 'iptables' or 'nftables', for logs. */
+  readonly mode: string;
+  /**
+   * Brings the kernel to `view`: everything when `full`, else only the Services in
+   * `changed` (what was applied last is the engine's to remember). Throws on failure; the
+   * proxier then forgets and follows with a full sync.
+   */
+  sync(view: ProxyView, full: boolean, changed: ReadonlySet<string>): Promise<EngineSyncResult>;
+  /** Forgets what was applied (after a failure or a cleanup). */
+  reset(): void;
+  /** Removes everything this engine owns from the kernel. */
+  cleanup(): Promise<{ chains: number; rules: number }>;
+}
 
 /** Options of an iptables Proxier. */
 export interface ProxierOptions {
-  iptables: Iptables;
+  /** The iptables data plane (used when `engine` is not given). */
+  iptables?: Iptables;
+  /** The data plane; default an iptables engine on `iptables`. */
+  engine?: SyncEngine;
   /** This node's name: endpoints with this nodeName are local. */
   nodeName: string;
   /** The pod network; traffic from outside it to a ClusterIP is masqueraded. */
@@ -61,7 +99,7 @@ export interface SyncResult {
   payloadBytes: number;
   /** Time to compute the payload, including iptables-save on a full sync. */
   generateMs: number;
-  /** Time iptables-restore took (0 when nothing changed). */
+  /** Time iptables-restore or nft took (0 when nothing changed). */
   applyMs: number;
   totalMs: number;
 }
@@ -69,16 +107,13 @@ export interface SyncResult {
 /** Keeps the kernel's kts iptables chains in step with Services and EndpointSlices. */
 export class Proxier {
   private readonly state: ProxyState;
-  private readonly cfg: RuleConfig;
+  private readonly engine: SyncEngine;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly minSyncPeriodMs: number;
   private readonly syncPeriodMs: number;
   private readonly retryDelayMs: number;
-  /** Per Service: the rules of each of its ports, reused until the Service changes. */
-  private readonly fragments = new Map<string, ServicePortRules[]>();
   private sortedKeys: string[] | undefined;
-  private applied: Tables | undefined;
   private needFullSync = true;
   private servicesSynced = false;
   private sliceSynced = false;
@@ -90,14 +125,11 @@ export class Proxier {
   private stopped = false;
   private readonly listeners: Array<(r: SyncResult) => void> = [];
 
-  constructor(private readonly opts: ProxierOptions) {
+  constructor(opts: ProxierOptions) {
     this.state = new ProxyState(opts.nodeName);
-    this.cfg = {
-      masqueradeBit: opts.masqueradeBit ?? DEFAULT_MASQUERADE_BIT,
-      clusterCIDR: opts.clusterCIDR,
-      masqueradeAll: opts.masqueradeAll,
-      nodeIPs: opts.nodeIPs,
-    };
+    if (opts.engine !== undefined) this.engine = opts.engine;
+    else if (opts.iptables !== undefined) this.engine = new IptablesEngine(opts.iptables, ruleConfig(opts));
+    else throw new Error('Proxier needs an engine or iptables');
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? noopLogger;
     this.minSyncPeriodMs = opts.minSyncPeriodMs ?? 1000;
@@ -205,12 +237,12 @@ export class Proxier {
     }
   }
 
-  /** Removes every kts chain and jump rule from the kernel (kts proxy --cleanup). */
+  /** Removes everything the engine wrote from the kernel (kts proxy --cleanup). */
   async cleanup(): Promise<{ chains: number; rules: number }> {
     this.stop();
     while (this.running !== undefined) await this.running;
-    const r = await cleanupKts(this.opts.iptables);
-    this.applied = undefined;
+    const r = await this.engine.cleanup();
+    this.engine.reset();
     this.needFullSync = true;
     return r;
   }
@@ -220,16 +252,6 @@ export class Proxier {
     return this.sortedKeys;
   }
 
-  private regenerate(key: string): void {
-    const ports = this.state.servicePorts(key);
-    if (ports.length === 0) this.fragments.delete(key);
-    else
-      this.fragments.set(
-        key,
-        ports.map((p) => servicePortRules(p.info, p.endpoints, this.cfg)),
-      );
-  }
-
   private async syncOnce(): Promise<SyncResult | undefined> {
     const start = this.clock.now();
     this.lastSyncStart = start;
@@ -237,49 +259,31 @@ export class Proxier {
     const full = this.needFullSync;
     const changed = this.state.takeChanges();
     try {
-      if (full) {
-        this.fragments.clear();
-        for (const key of this.serviceKeys()) this.regenerate(key);
-      } else {
-        for (const key of changed) this.regenerate(key);
-      }
-      const keys = this.serviceKeys();
-      const next = assembleTables(
-        (function* (fr: Map<string, ServicePortRules[]>) {
-          for (const k of keys) yield* fr.get(k) ?? [];
-        })(this.fragments),
-        this.cfg,
-      );
-      const kernel = full ? await readKernelState(this.opts.iptables) : undefined;
-      const rendered = renderRestore(next, {
-        full,
-        previous: full ? undefined : this.applied,
-        existing: kernel?.existing,
-        insertJumps: kernel?.missingJumps,
-      });
-      const t1 = performance.now();
-      if (rendered.payload !== '') await this.opts.iptables.restore(rendered.payload);
-      const t2 = performance.now();
-      this.applied = next;
+      const view: ProxyView = {
+        serviceKeys: () => this.serviceKeys(),
+        servicePorts: (key) => this.state.servicePorts(key),
+      };
+      const r = await this.engine.sync(view, full, changed);
       this.needFullSync = false;
       const result: SyncResult = {
         full,
-        services: full ? keys.length : changed.size,
-        rewrittenChains: rendered.rewritten,
-        deletedChains: rendered.deleted,
-        payloadBytes: rendered.payload.length,
-        generateMs: t1 - t0,
-        applyMs: t2 - t1,
-        totalMs: t2 - t0,
+        services: full ? this.serviceKeys().length : changed.size,
+        ...r,
+        totalMs: performance.now() - t0,
       };
-      this.log.debug('synced iptables rules', { component: 'proxy', ...result });
+      this.log.debug('synced proxy rules', { component: 'proxy', mode: this.engine.mode, ...result });
       for (const fn of this.listeners) fn(result);
       return result;
     } catch (err) {
       // What the kernel holds is now unknown: the next sync must be full.
       this.needFullSync = true;
-      this.applied = undefined;
-      this.log.error('iptables sync failed', { component: 'proxy', full, error: errorText(err) });
+      this.engine.reset();
+      this.log.error('proxy sync failed', {
+        component: 'proxy',
+        mode: this.engine.mode,
+        full,
+        error: errorText(err),
+      });
       if (!this.stopped) {
         this.timer?.cancel();
         this.timer = this.clock.setTimeout(() => {
@@ -289,5 +293,80 @@ export class Proxier {
       }
       return undefined;
     }
+  }
+}
+
+/** The rule configuration a Proxier's options describe (shared by both engines). */
+export function ruleConfig(opts: ProxierOptions): RuleConfig {
+  return {
+    masqueradeBit: opts.masqueradeBit ?? DEFAULT_MASQUERADE_BIT,
+    clusterCIDR: opts.clusterCIDR,
+    masqueradeAll: opts.masqueradeAll,
+    nodeIPs: opts.nodeIPs,
+  };
+}
+
+/** The iptables data plane: KTS-* chains written with iptables-restore --noflush. */
+export class IptablesEngine implements SyncEngine {
+  readonly mode = 'iptables';
+  /** Per Service: the rules of each of its ports, reused until the Service changes. */
+  private readonly fragments = new Map<string, ServicePortRules[]>();
+  private applied: Tables | undefined;
+
+  constructor(
+    private readonly iptables: Iptables,
+    private readonly cfg: RuleConfig,
+  ) {}
+
+  reset(): void {
+    this.applied = undefined;
+  }
+
+  cleanup(): Promise<{ chains: number; rules: number }> {
+    return cleanupKts(this.iptables);
+  }
+
+  async sync(view: ProxyView, full: boolean, changed: ReadonlySet<string>): Promise<EngineSyncResult> {
+    const t0 = performance.now();
+    const regenerate = (key: string): void => {
+      const ports = view.servicePorts(key);
+      if (ports.length === 0) this.fragments.delete(key);
+      else
+        this.fragments.set(
+          key,
+          ports.map((p) => servicePortRules(p.info, p.endpoints, this.cfg)),
+        );
+    };
+    const keys = view.serviceKeys();
+    if (full) {
+      this.fragments.clear();
+      for (const key of keys) regenerate(key);
+    } else {
+      for (const key of changed) regenerate(key);
+    }
+    const next = assembleTables(
+      (function* (fr: Map<string, ServicePortRules[]>) {
+        for (const k of keys) yield* fr.get(k) ?? [];
+      })(this.fragments),
+      this.cfg,
+    );
+    const kernel = full ? await readKernelState(this.iptables) : undefined;
+    const rendered = renderRestore(next, {
+      full,
+      previous: full ? undefined : this.applied,
+      existing: kernel?.existing,
+      insertJumps: kernel?.missingJumps,
+    });
+    const t1 = performance.now();
+    if (rendered.payload !== '') await this.iptables.restore(rendered.payload);
+    const t2 = performance.now();
+    this.applied = next;
+    return {
+      rewrittenChains: rendered.rewritten,
+      deletedChains: rendered.deleted,
+      payloadBytes: rendered.payload.length,
+      generateMs: t1 - t0,
+      applyMs: t2 - t1,
+    };
   }
 }

@@ -1,6 +1,8 @@
 // Runs kube-proxy against an API server (upstream cmd/kube-proxy app.Run): informers on
-// Services and EndpointSlices feed a Proxier (iptables) or a UserspaceProxier, and the
-// node's own addresses come from its Node object.
+// Services and EndpointSlices feed a Proxier (nftables or iptables data plane) or a
+// UserspaceProxier, and the node's own addresses come from its Node object. The default
+// mode is nftables where `nft` works, else iptables; starting in one kernel mode removes
+// what the other left behind (upstream's cleanupLeftovers), so switching modes is safe.
 //
 // LoadBalancer Services get an address the way k3s's ServiceLB gives them one: every node
 // serves LoadBalancer traffic on its own addresses, so `status.loadBalancer.ingress` lists
@@ -24,16 +26,23 @@ import { RateLimitingQueue } from '../client/workqueue/rate-limiting-queue.js';
 import { isConflict, isNotFound } from '../machinery/status-error.js';
 import { cleanupKts, ExecIptables, type Iptables } from './iptables.js';
 import type { ServicePortInfo } from './model.js';
-import { Proxier } from './proxier.js';
+import { cleanupNftables, ExecNft, type Nft, NftablesEngine, nftAvailable } from './nftables.js';
+import { Proxier, ruleConfig } from './proxier.js';
 import { UserspaceProxier } from './userspace/proxier.js';
 
 /** The data planes kts proxy can drive. */
-export type ProxyMode = 'iptables' | 'userspace';
+export type ProxyMode = 'nftables' | 'iptables' | 'userspace';
+
+/** The proxy modes, for flag validation. */
+export const PROXY_MODES: readonly ProxyMode[] = ['nftables', 'iptables', 'userspace'];
+
+/** Interval of forced full syncs in nftables mode (upstream proxyutil.FullSyncPeriod, 1 h). */
+export const NFT_FULL_SYNC_PERIOD_MS = 3_600_000;
 
 /** What a running proxy hands to `onReady`. */
 export interface RunningProxy {
   mode: ProxyMode;
-  /** Set in iptables mode. */
+  /** Set in nftables and iptables mode. */
   proxier?: Proxier;
   /** Set in userspace mode. */
   userspace?: UserspaceProxier;
@@ -49,17 +58,19 @@ export interface RunProxyOptions {
   client?: Client;
   /** The Node this proxy serves (endpoints on it are local). */
   nodeName: string;
-  /** Default iptables. */
+  /** Default nftables where `nft` works, else iptables. */
   mode?: ProxyMode;
   /** The pod network (default 10.42.0.0/16): traffic from outside it to a ClusterIP is masqueraded. */
   clusterCIDR?: string;
   /** The iptables binaries to drive (default ExecIptables on the host). */
   iptables?: Iptables;
+  /** The nft binary to drive (default ExecNft on the host). */
+  nft?: Nft;
   /** Userspace mode: where a service port listens (default its ClusterIP and port). */
   listen?: (info: ServicePortInfo) => { host: string; port: number };
-  /** Minimum time between two iptables syncs (default 1 s). */
+  /** Minimum time between two syncs (default 1 s). */
   minSyncPeriodMs?: number;
-  /** Interval of forced full iptables syncs (default 30 s). */
+  /** Interval of forced full syncs (default 30 s in iptables mode, 1 h in nftables mode). */
   syncPeriodMs?: number;
   /** How long to wait for this node's Node object before going on without its addresses (default 30 s). */
   nodeWaitMs?: number;
@@ -268,7 +279,7 @@ async function waitForNodeAddresses(
 export async function runProxy(opts: RunProxyOptions): Promise<void> {
   const { signal } = opts;
   const log = opts.logger ?? noopLogger;
-  const mode = opts.mode ?? 'iptables';
+  const mode = opts.mode ?? (await defaultProxyMode(opts.nft));
   const client = opts.client ?? new RestClient(loadKubeconfig(opts.kubeconfig));
   const factory = new SharedInformerFactory(client, { logger: log });
   const nodeInf = factory.forResource(NODES);
@@ -293,16 +304,34 @@ export async function runProxy(opts: RunProxyOptions): Promise<void> {
   const running: RunningProxy = { mode, nodeIPs };
   let proxier: Proxier | undefined;
   let userspace: UserspaceProxier | undefined;
-  if (mode === 'iptables') {
-    proxier = new Proxier({
-      iptables: opts.iptables ?? new ExecIptables(),
+  if (mode === 'iptables' || mode === 'nftables') {
+    const base = {
       nodeName: opts.nodeName,
       clusterCIDR: opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDR,
       nodeIPs,
       logger: log,
       ...(opts.minSyncPeriodMs !== undefined ? { minSyncPeriodMs: opts.minSyncPeriodMs } : {}),
-      ...(opts.syncPeriodMs !== undefined ? { syncPeriodMs: opts.syncPeriodMs } : {}),
-    });
+    };
+    const iptables = opts.iptables ?? new ExecIptables();
+    const nft = opts.nft ?? new ExecNft();
+    // Only a proxy driving the host's own tables cleans up after the other mode; one given
+    // a fake or a namespaced data plane must not reach past it.
+    const ownsHost = opts.iptables === undefined && opts.nft === undefined;
+    if (mode === 'nftables') {
+      if (ownsHost) await cleanupKts(iptables).catch(() => undefined);
+      proxier = new Proxier({
+        ...base,
+        engine: new NftablesEngine(nft, ruleConfig(base)),
+        syncPeriodMs: opts.syncPeriodMs ?? NFT_FULL_SYNC_PERIOD_MS,
+      });
+    } else {
+      if (ownsHost && (await nftAvailable())) await cleanupNftables(nft).catch(() => undefined);
+      proxier = new Proxier({
+        ...base,
+        iptables,
+        ...(opts.syncPeriodMs !== undefined ? { syncPeriodMs: opts.syncPeriodMs } : {}),
+      });
+    }
     proxier.start(signal);
     plane = proxier;
     running.proxier = proxier;
@@ -367,15 +396,32 @@ export async function runProxy(opts: RunProxyOptions): Promise<void> {
   await factory.shutdown();
 }
 
+/** The mode used when none is asked for: nftables where `nft` works, else iptables. */
+export async function defaultProxyMode(nft?: Nft): Promise<ProxyMode> {
+  if (nft !== undefined) return 'nftables';
+  return (await nftAvailable()) ? 'nftables' : 'iptables';
+}
+
 /** Options of cleanupProxyRules. */
 export interface CleanupProxyOptions {
   /** Default ExecIptables on the host. */
   iptables?: Iptables;
+  /** Default ExecNft on the host, when nft is installed. */
+  nft?: Nft;
 }
 
-/** Removes every kts proxy chain and jump rule (`kts proxy --cleanup`). */
-export function cleanupProxyRules(
+/**
+ * Removes every kts proxy chain and jump rule of both kernel modes (`kts proxy --cleanup`):
+ * the KTS-* iptables chains and the kts-proxy nftables table.
+ */
+export async function cleanupProxyRules(
   opts: CleanupProxyOptions = {},
 ): Promise<{ chains: number; rules: number }> {
-  return cleanupKts(opts.iptables ?? new ExecIptables());
+  // Given one data plane (a namespaced or fake one), clean only that; given none, the host's.
+  const host = opts.iptables === undefined && opts.nft === undefined;
+  const nft = opts.nft ?? (host && (await nftAvailable()) ? new ExecNft() : undefined);
+  const iptables = opts.iptables ?? (host ? new ExecIptables() : undefined);
+  const fromNft = nft === undefined ? { chains: 0, rules: 0 } : await cleanupNftables(nft);
+  const fromIptables = iptables === undefined ? { chains: 0, rules: 0 } : await cleanupKts(iptables);
+  return { chains: fromNft.chains + fromIptables.chains, rules: fromNft.rules + fromIptables.rules };
 }
