@@ -65,6 +65,33 @@ describe('Proxier batching', () => {
     p.stop();
   });
 
+  it('a sync that writes nothing does not hold back the next one', async () => {
+    const clock = new FakeClock();
+    const ipt = fakeIptables();
+    const p = new Proxier({ iptables: ipt, nodeName: 'n', clock, minSyncPeriodMs: 1000 });
+    p.onServiceUpsert(makeService('ns', 'a', { clusterIP: '10.43.0.1' }));
+    p.onEndpointSliceUpsert(makeEndpointSlice('ns', 'a', ['10.42.0.2']));
+    p.markServicesSynced();
+    p.markEndpointSlicesSynced();
+    await clock.advance(0);
+    await flushMicrotasks();
+    assert.equal(ipt.payloads.length, 1);
+    await clock.advance(1000);
+    // A new pod is listed not ready first: no rule changes, nothing is written…
+    p.onEndpointSliceUpsert(makeEndpointSlice('ns', 'a', ['10.42.0.2', { ip: '10.42.0.3', ready: false }]));
+    await clock.advance(0);
+    await flushMicrotasks();
+    assert.equal(ipt.payloads.length, 1);
+    // …so when it turns ready a moment later the rules follow at once.
+    await clock.advance(50);
+    p.onEndpointSliceUpsert(makeEndpointSlice('ns', 'a', ['10.42.0.2', '10.42.0.3']));
+    await clock.advance(0);
+    await flushMicrotasks();
+    assert.equal(ipt.payloads.length, 2);
+    assert.match(ipt.payloads[1] ?? '', /10\.42\.0\.3:8080/);
+    p.stop();
+  });
+
   it('falls back to a full sync after a failure and retries', async () => {
     const clock = new FakeClock();
     const ipt = fakeIptables();

@@ -254,6 +254,7 @@ export class Proxier {
 
   private async syncOnce(): Promise<SyncResult | undefined> {
     const start = this.clock.now();
+    const previousStart = this.lastSyncStart;
     this.lastSyncStart = start;
     const t0 = performance.now();
     const full = this.needFullSync;
@@ -265,6 +266,10 @@ export class Proxier {
       };
       const r = await this.engine.sync(view, full, changed);
       this.needFullSync = false;
+      // A sync that wrote nothing (say, a new endpoint still not ready) must not hold back
+      // the one that follows: the minimum period exists to bound kernel writes, and the
+      // change users wait for (the endpoint turning ready) comes right after.
+      if (!full && r.payloadBytes === 0) this.lastSyncStart = previousStart;
       const result: SyncResult = {
         full,
         services: full ? this.serviceKeys().length : changed.size,
