@@ -52,6 +52,9 @@ export function isAbortError(err: unknown): boolean {
   );
 }
 
+/** The longest delay Node's setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The wall clock backed by node timers. */
 export class RealClock implements Clock {
   now(): number {
@@ -59,7 +62,14 @@ export class RealClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms));
+    // Node fires a timer of more than 2^31-1 ms at once; certificate renewals and token
+    // expiries are months away, so longer waits are chained in steps.
+    let t: NodeJS.Timeout;
+    const arm = (left: number): void => {
+      const step = Math.min(Math.max(0, left), MAX_TIMER_MS);
+      t = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()), step);
+    };
+    arm(ms);
     return { cancel: () => clearTimeout(t) };
   }
 

@@ -54,6 +54,8 @@ export interface EtcdStorageOptions {
 
 /** The Storage on a real etcd v3 cluster. */
 export class EtcdStorage implements Storage {
+  /** See `Storage.promptProgress`. */
+  readonly promptProgress = false;
   private readonly client: Etcd3;
   private readonly kv: KVClient;
   private readonly watches = new Set<BoundedWatch>();

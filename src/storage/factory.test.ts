@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EtcdStorage } from './etcd.js';
-import { openStorage } from './factory.js';
+import { joinEndpoints, openStorage } from './factory.js';
 import { MemoryStorage } from './memory.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 
@@ -18,6 +18,7 @@ describe('openStorage', () => {
       [`sqlite://${join(dir, 'a.db')}`, SqliteStorage],
       [`sqlite://${join(dir, 'b.db')}?sync=full&keepRevisions=10&keepAgeSeconds=0`, SqliteStorage],
       ['etcd://127.0.0.1:1,127.0.0.1:2', EtcdStorage],
+      ['http://127.0.0.1:1,http://127.0.0.1:2', EtcdStorage],
     ];
     for (const [endpoint, type] of cases) {
       const s = await openStorage(endpoint);
@@ -38,8 +39,22 @@ describe('openStorage', () => {
       `sqlite://${join(dir, 'c.db')}?keepRevisions=-1`,
       'etcd://',
       'etcd://h:1?cert=/x',
+      'https://h:1,https://h:2',
     ]) {
       await assert.rejects(openStorage(endpoint), { code: 'InvalidArgument' }, endpoint);
     }
+  });
+
+  it('joins repeated --datastore-endpoint values', () => {
+    const cases: [string[], string][] = [
+      [['etcd://a:1,b:2'], 'etcd://a:1,b:2'],
+      [['etcd://a:1', 'b:2', 'c:3'], 'etcd://a:1,b:2,c:3'],
+      [['etcd://a:1', 'etcd://b:2?cacert=/ca'], 'etcd://a:1,b:2?cacert=%2Fca'],
+      [['https://a:2379', 'https://b:2379'], 'https://a:2379,b:2379'],
+      [['http://a:1,http://b:2', 'http://c:3'], 'http://a:1,b:2,c:3'],
+    ];
+    for (const [values, want] of cases) assert.equal(joinEndpoints(values), want, values.join(' '));
+    for (const bad of [[], ['etcd://a:1', 'http://b:2'], ['sqlite:///x', 'sqlite:///y'], ['a:1', 'b:2']])
+      assert.throws(() => joinEndpoints(bad), { code: 'InvalidArgument' }, bad.join(' '));
   });
 });

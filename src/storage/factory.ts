@@ -5,6 +5,9 @@
 //              compactIntervalSeconds=N
 //   etcd://host:port[,host:port…][?cacert=PATH&cert=PATH&key=PATH]
 //     https is used when cacert is given; cert+key add client authentication.
+//   http://host:port[,http://host:port…]  https://host:port[,https://host:port…][?cacert=…]
+//     k3s's spelling of an etcd cluster (`--datastore-endpoint https://a:2379,https://b:2379`);
+//     https needs cacert (the CA that signed the etcd servers).
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -34,9 +37,57 @@ export async function openStorage(endpoint: string, opts: OpenStorageOptions = {
       return new SqliteStorage(sqliteOptions(body, params, opts));
     case 'etcd':
       return new EtcdStorage(etcdOptions(body, params));
+    case 'http':
+    case 'https': {
+      const hosts = body.split(',').map((h) => h.replace(/^https?:\/\//, ''));
+      if (scheme === 'https' && !params.has('cacert'))
+        throw invalidEndpoint(endpoint, 'https etcd endpoints need ?cacert=PATH (the etcd CA)');
+      return new EtcdStorage(etcdOptions(hosts.join(','), params));
+    }
     default:
-      throw invalidEndpoint(endpoint, 'expected memory://, sqlite://PATH or etcd://HOST:PORT[,HOST:PORT]');
+      throw invalidEndpoint(
+        endpoint,
+        'expected memory://, sqlite://PATH, etcd://HOST:PORT[,HOST:PORT] or http(s)://HOST:PORT[,…]',
+      );
   }
+}
+
+/**
+ * Joins `--datastore-endpoint` values given repeatedly (or split at commas by the flag
+ * parser) into one endpoint: `etcd://a:1`, `b:2` and `etcd://c:3` become `etcd://a:1,b:2,c:3`;
+ * query parameters of every value are kept. One value is returned as it is.
+ */
+export function joinEndpoints(values: readonly string[]): string {
+  const [first, ...more] = values;
+  if (first === undefined) throw invalidEndpoint('', 'no endpoint given');
+  if (more.length === 0) return first;
+  let scheme: string | undefined;
+  const hosts: string[] = [];
+  const params = new URLSearchParams();
+  for (const v of values) {
+    const m = /^([a-z0-9]+):\/\//.exec(v);
+    const s = m?.[1];
+    if (s !== undefined) {
+      if (scheme !== undefined && s !== scheme)
+        throw invalidEndpoint(values.join(','), 'all endpoints must use one scheme');
+      scheme = s;
+    }
+    const rest = m === null ? v : v.slice(m[0].length);
+    const q = rest.indexOf('?');
+    const body = q < 0 ? rest : rest.slice(0, q);
+    if (q >= 0) for (const [k, val] of new URLSearchParams(rest.slice(q + 1))) params.set(k, val);
+    hosts.push(
+      ...body
+        .split(',')
+        .map((h) => h.replace(/^https?:\/\//, ''))
+        .filter((h) => h !== ''),
+    );
+  }
+  if (scheme === undefined) throw invalidEndpoint(values.join(','), 'no scheme given');
+  if (scheme === 'sqlite' || scheme === 'memory')
+    throw invalidEndpoint(values.join(','), `${scheme}:// takes a single endpoint`);
+  const query = params.toString();
+  return `${scheme}://${hosts.join(',')}${query === '' ? '' : `?${query}`}`;
 }
 
 function sqliteOptions(

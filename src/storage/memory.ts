@@ -31,6 +31,8 @@ interface Version {
 
 /** A Storage held in memory; nothing survives `close()`. */
 export class MemoryStorage implements Storage {
+  /** See `Storage.promptProgress`. */
+  readonly promptProgress = true;
   private rev = 0;
   private compactRev = 0;
   private closed = false;

@@ -103,6 +103,13 @@ export interface DeleteResult {
 
 /** The revisioned key-value store with watch (etcd v3 semantics). */
 export interface Storage {
+  /**
+   * Whether a watch's `progressRevision()` follows writes under other prefixes at once.
+   * True for the embedded backends (one write log in this process); false for etcd, which
+   * only reports progress periodically, so a consistent read there must go to storage
+   * rather than wait for a watch cache to prove it is current.
+   */
+  readonly promptProgress: boolean;
   /** Stores a new key; fails with `KeyExists` (carrying the current record) if it exists. */
   create(key: string, value: Uint8Array): Promise<KeyValue>;
   /** The record at the current (or given) revision, or undefined if absent there. */

@@ -5,7 +5,8 @@
 // in exactly one place (`storageToStatus`).
 import { randomUUID } from 'node:crypto';
 import type { ResourceInfo } from '../../api/registry-types.js';
-import type { Fields } from '../../machinery/fields/field-selector.js';
+import { everything as everyField, type Fields } from '../../machinery/fields/field-selector.js';
+import { everything as everyLabel } from '../../machinery/labels/selector.js';
 import {
   alreadyExists,
   badRequest,
@@ -105,6 +106,19 @@ export interface ListPage {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const MAX_GENERATE_NAME_TRIES = 8;
+/** A consistent, unfiltered, unpaged list (what admission's `listAll` needs). */
+const EVERYTHING: ListQuery = {
+  labelSelector: everyLabel(),
+  fieldSelector: everyField(),
+  limit: 0,
+  continue: '',
+  resourceVersion: '',
+  resourceVersionMatch: '',
+  watch: false,
+  allowWatchBookmarks: false,
+  sendInitialEvents: undefined,
+  timeoutSeconds: undefined,
+};
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** Finalizers the garbage collector acts on. */
@@ -274,10 +288,15 @@ export class Store {
     }
     await this.cache.start();
     if (q.resourceVersion === '') {
+      // Without prompt progress (etcd) the cache cannot prove it is current without waiting
+      // for etcd's next progress notification: read from storage, as upstream does there.
+      if (!this.storage.promptProgress) return this.listFromStorage(prefix, q);
       const cur = await this.storage.currentRevision();
       if (!(await this.cache.waitFor(cur))) return this.listFromStorage(prefix, q);
     } else if (q.resourceVersion !== '0') {
       const want = parseRV(q.resourceVersion);
+      if (this.cache.currentRV() < want && !this.storage.promptProgress)
+        return this.listFromStorage(prefix, q);
       if (!(await this.cache.waitFor(want)))
         throw timeout(`Too large resource version: ${want}, current: ${this.cache.currentRV()}`, 1);
     }
@@ -291,9 +310,11 @@ export class Store {
   /** Every object of a namespace (or all), current as of now, from the watch cache. */
   async listAll(namespace: string): Promise<CacheEntry[]> {
     await this.cache.start();
+    const prefix = this.namespacePrefix(namespace);
+    if (!this.storage.promptProgress) return (await this.listFromStorage(prefix, EVERYTHING)).items;
     const cur = await this.storage.currentRevision();
     await this.cache.waitFor(cur);
-    return this.cache.list(this.namespacePrefix(namespace));
+    return this.cache.list(prefix);
   }
 
   private async listFromStorage(prefix: string, q: ListQuery): Promise<ListPage> {

@@ -71,6 +71,8 @@ type Outcome = { ok: KeyValue | DeleteResult } | { err: StorageError };
 
 /** The Storage on a local sqlite file. */
 export class SqliteStorage implements Storage {
+  /** See `Storage.promptProgress`. */
+  readonly promptProgress = true;
   private readonly db: Database.Database;
   private readonly stmts: Statements;
   private readonly hub: WatchHub;
