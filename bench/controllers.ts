@@ -10,10 +10,10 @@
 // is created by the bench (no serviceaccount controller); the garbage collector is off as
 // nothing is deleted by owner until cleanup, which simply discards the data directory.
 //
-// The controller manager's client runs unthrottled by default (`--kcm-qps 0`): kts's default
-// of 50 qps / burst 100 (upstream kube-controller-manager's scale-test setting is similar)
-// bounds pod creation at ~50 pods/s, i.e. ≥ 18 s for 1,000 pods whatever the controllers do.
-// Pass `--kcm-qps 50` to measure with that throttle.
+// The controllers run as `kts server` runs them: each as its own kube-system ServiceAccount
+// (TokenRequest tokens) with its own client rate limiter at kts's controller-manager default
+// (CONTROLLER_MANAGER_CLIENT_LIMITS, burst = 2 × qps). `--kcm-qps N` measures another limit;
+// `--kcm-qps 0` runs unthrottled.
 //
 // Measures:
 //   create     Deployment created → 1,000 pods exist (created; the key figure) and → all
@@ -23,7 +23,7 @@
 // Prints a table, then as the last line: {"create1000Seconds":N,"rollout1000Seconds":N}
 // (null for a phase that did not finish before --timeout-s, default 180, of total run time).
 // Usage: node --import tsx bench/controllers.ts [--replicas 1000] [--nodes 100]
-//        [--timeout-s 180] [--kcm-qps 0]
+//        [--timeout-s 180] [--kcm-qps 300]
 import type { ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +35,7 @@ import { SharedIndexInformer } from '../src/client/cache/shared-informer.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { DEPLOYMENTS, PODS } from '../src/client/resources.js';
 import { RestClient } from '../src/client/rest-client.js';
+import { CONTROLLER_MANAGER_CLIENT_LIMITS } from '../src/controllers/manager.js';
 import { startHollowNodes } from '../src/hollow/hollow-nodes.js';
 import {
   announce,
@@ -58,17 +59,24 @@ const NAME = 'web';
 // ---- child roles ----------------------------------------------------------------------
 
 async function serveControllerManager(kubeconfig: string): Promise<void> {
-  const { ControllerManager } = await import('../src/controllers/manager.js');
+  const { CONTROLLER_MANAGER_CLIENT_LIMITS, ControllerManager } = await import(
+    '../src/controllers/manager.js'
+  );
   const { controllerRegistry } = await import('../src/controllers/registry.js');
-  const qps = numberFlag('kcm-qps', 0);
-  const client = new RestClient({
+  const { ServiceAccountClientBuilder } = await import('../src/client/controller-client-builder.js');
+  const qps = numberFlag('kcm-qps', CONTROLLER_MANAGER_CLIENT_LIMITS.qps);
+  const config = {
     ...loadKubeconfig(kubeconfig),
     ...(qps > 0 ? { qps, burst: qps * 2 } : { qps: Number.POSITIVE_INFINITY }),
     userAgent: 'kube-controller-manager/v1.32.0 (kts bench)',
-  });
+  };
+  const client = new RestClient(config);
+  // Each controller as its own ServiceAccount with its own rate limiter, as `kts server` runs them.
+  const builder = new ServiceAccountClientBuilder({ client, config });
   const ac = new AbortController();
   const manager = new ControllerManager({
     client,
+    clientBuilder: builder,
     registry: controllerRegistry,
     controllers: ['deployment', 'replicaset'],
   });
@@ -77,6 +85,7 @@ async function serveControllerManager(kubeconfig: string): Promise<void> {
   await untilStdinEnds();
   ac.abort();
   await running;
+  builder.close();
   client.close();
 }
 
@@ -156,7 +165,7 @@ async function main(): Promise<void> {
   const replicas = numberFlag('replicas', 1000);
   const nodeCount = numberFlag('nodes', 100);
   const timeoutMs = numberFlag('timeout-s', 180) * 1000;
-  const kcmQps = numberFlag('kcm-qps', 0);
+  const kcmQps = numberFlag('kcm-qps', CONTROLLER_MANAGER_CLIENT_LIMITS.qps);
   const interrupted = interruptSignal();
   const deadline = performance.now() + timeoutMs;
   const dataDir = mkdtempSync(join(tmpdir(), 'kts-bench-ctrl-'));

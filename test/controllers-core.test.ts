@@ -3,6 +3,7 @@
 // simulated by a minimal local helper: Node objects whose status and Lease the test
 // writes, and pods whose status (IP, Ready) the test sets as a kubelet would.
 import assert from 'node:assert/strict';
+import { setMaxListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type { Node, Pod } from '../src/api/generated/types/core-v1.js';
 import { SharedInformerFactory } from '../src/client/cache/informer-factory.js';
@@ -21,6 +22,7 @@ import {
   SERVICES,
 } from '../src/client/resources.js';
 import { RestClient } from '../src/client/rest-client.js';
+import { ServiceAccountClientBuilder } from '../src/client/controller-client-builder.js';
 import { PODDISRUPTIONBUDGETS, newDisruptionController } from '../src/controllers/disruption/index.js';
 import { newEndpointsController } from '../src/controllers/endpoints/index.js';
 import { newEndpointSliceController } from '../src/controllers/endpointslice/index.js';
@@ -32,14 +34,21 @@ import {
   newServiceAccountsController,
   rootCACertPublisherFactory,
 } from '../src/controllers/serviceaccount/index.js';
-import { type ControllerContext, DEFAULT_CONTROLLER_OPTIONS } from '../src/controllers/types.js';
+import {
+  type ControllerContext,
+  type ControllerFactory,
+  DEFAULT_CONTROLLER_OPTIONS,
+} from '../src/controllers/types.js';
 import { formatMicroTimestamp, formatTimestamp } from '../src/machinery/object-meta.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 
 let srv: TestApiServer;
 let client: RestClient;
+let builder: ServiceAccountClientBuilder;
 let caPEM = '';
 const ac = new AbortController();
+// Nine controllers share this signal, as the manager's controllers share its signal.
+setMaxListeners(0, ac.signal);
 const runs: Array<Promise<void>> = [];
 let renewTimer: NodeJS.Timeout | undefined;
 
@@ -133,18 +142,22 @@ before(async () => {
     log: noopLogger,
     options: { ...DEFAULT_CONTROLLER_OPTIONS, nodeMonitorGracePeriodMs: 2000, workers: 2 },
   };
-  const factories = [
-    newEndpointsController,
-    newEndpointSliceController,
-    newEndpointSliceMirroringController,
-    newServiceAccountsController,
-    rootCACertPublisherFactory(caPEM),
-    newNodeLifecycleController,
-    newNodeIpamController,
-    newResourceQuotaController,
-    newDisruptionController,
+  // Each controller runs with its own kube-system ServiceAccount's client (as in `kts server`).
+  builder = new ServiceAccountClientBuilder({ client, config: cfg });
+  const factories: Array<[ControllerFactory, string]> = [
+    [newEndpointsController, 'endpoint-controller'],
+    [newEndpointSliceController, 'endpointslice-controller'],
+    [newEndpointSliceMirroringController, 'endpointslicemirroring-controller'],
+    [newServiceAccountsController, 'service-account-controller'],
+    [rootCACertPublisherFactory(caPEM), 'root-ca-cert-publisher'],
+    [newNodeLifecycleController, 'node-controller'],
+    [newNodeIpamController, 'node-controller'],
+    [newResourceQuotaController, 'resourcequota-controller'],
+    [newDisruptionController, 'disruption-controller'],
   ];
-  for (const f of factories) runs.push(f(ctx).run(ac.signal));
+  for (const [f, account] of factories) {
+    runs.push(f({ ...ctx, client: await builder.clientFor(account) }).run(ac.signal));
+  }
   informers.start(ac.signal);
   await addNode('n1', 'zone-a');
   // n1's kubelet keeps renewing; n2 (added later) never does.
@@ -155,6 +168,7 @@ after(async () => {
   if (renewTimer) clearInterval(renewTimer);
   ac.abort();
   await Promise.all(runs);
+  builder.close();
   client.close();
   await srv.stop();
 });

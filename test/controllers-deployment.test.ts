@@ -8,6 +8,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { DEPLOYMENTS, PODS, REPLICASETS } from '../src/client/resources.js';
 import { stderrLogger } from '../src/client/log.js';
 import { RestClient } from '../src/client/rest-client.js';
+import { ServiceAccountClientBuilder } from '../src/client/controller-client-builder.js';
 import { ControllerManager } from '../src/controllers/manager.js';
 import { controllerRegistry } from '../src/controllers/registry.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
@@ -20,6 +21,7 @@ let kubectl: Kubectl;
 let nodes: SimulatedNodes;
 const ac = new AbortController();
 let managerRun: Promise<void>;
+let builder: ServiceAccountClientBuilder;
 
 before(async () => {
   srv = await startTestApiServer('memory://');
@@ -27,8 +29,11 @@ before(async () => {
   kubectl = new Kubectl(srv.server.kubeconfigPath);
   nodes = await SimulatedNodes.start(srv.server.kubeconfigPath);
   await ensureDefaultServiceAccount(client, 'default');
+  // Each controller runs as its own kube-system ServiceAccount, as in `kts server`.
+  builder = new ServiceAccountClientBuilder({ client, config: loadKubeconfig(srv.server.kubeconfigPath) });
   const manager = new ControllerManager({
     client,
+    clientBuilder: builder,
     registry: controllerRegistry,
     controllers: CONTROLLERS,
     ...(process.env.KTS_DEBUG ? { log: stderrLogger('kcm', true) } : {}),
@@ -39,6 +44,7 @@ before(async () => {
 after(async () => {
   ac.abort();
   await managerRun;
+  builder.close();
   await nodes.stop();
   client.close();
   kubectl.cleanup();

@@ -4,8 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
-import { DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS } from '../src/client/resources.js';
+import { CONFIGMAPS, DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS } from '../src/client/resources.js';
 import { RestClient } from '../src/client/rest-client.js';
+import { MetadataClient } from '../src/client/metadata-client.js';
+import { gvr } from '../src/client/interface.js';
+import { ServiceAccountClientBuilder } from '../src/client/controller-client-builder.js';
 import { ControllerManager } from '../src/controllers/manager.js';
 import { controllerRegistry } from '../src/controllers/registry.js';
 import { isNotFound } from '../src/machinery/status-error.js';
@@ -19,6 +22,7 @@ let kubectl: Kubectl;
 let nodes: SimulatedNodes;
 const ac = new AbortController();
 let managerRun: Promise<void>;
+let builder: ServiceAccountClientBuilder;
 
 before(async () => {
   srv = await startTestApiServer('memory://');
@@ -26,14 +30,20 @@ before(async () => {
   kubectl = new Kubectl(srv.server.kubeconfigPath);
   await ensureDefaultServiceAccount(client, 'default');
   nodes = await SimulatedNodes.start(srv.server.kubeconfigPath);
-  managerRun = new ControllerManager({ client, registry: controllerRegistry, controllers: CONTROLLERS }).run(
-    ac.signal,
-  );
+  // Each controller runs as its own kube-system ServiceAccount, as in `kts server`.
+  builder = new ServiceAccountClientBuilder({ client, config: loadKubeconfig(srv.server.kubeconfigPath) });
+  managerRun = new ControllerManager({
+    client,
+    clientBuilder: builder,
+    registry: controllerRegistry,
+    controllers: CONTROLLERS,
+  }).run(ac.signal);
 });
 
 after(async () => {
   ac.abort();
   await managerRun;
+  builder.close();
   await nodes.stop();
   client.close();
   kubectl.cleanup();
@@ -125,5 +135,43 @@ describe('garbage collector and namespace controller (integration)', () => {
     await until('namespace gone', () => gone(() => client.resource(NAMESPACES).get('', 'doomed')), 30_000);
     const pods = await client.resource(PODS).list('doomed');
     assert.equal(pods.items.length, 0);
+  });
+
+  it('the metadata client lists, gets and watches PartialObjectMetadata', async () => {
+    const meta = new MetadataClient(client);
+    const cms = meta.resource(gvr('', 'v1', 'configmaps'));
+    await client.resource(CONFIGMAPS).create('default', {
+      metadata: { name: 'meta', labels: { m: '1' } },
+      data: { big: 'x'.repeat(1000) },
+    });
+    const list = await cms.list('default', { labelSelector: 'm=1' });
+    assert.equal(list.kind, 'PartialObjectMetadataList');
+    assert.equal(list.apiVersion, 'meta.k8s.io/v1');
+    assert.equal(list.items.length, 1);
+    assert.equal(list.items[0]?.kind, 'PartialObjectMetadata');
+    assert.equal(list.items[0]?.metadata?.name, 'meta');
+    assert.equal((list.items[0] as Record<string, unknown>).data, undefined);
+    const one = await cms.get('default', 'meta');
+    assert.deepEqual(
+      [one.kind, one.apiVersion, one.metadata?.labels],
+      ['PartialObjectMetadata', 'meta.k8s.io/v1', { m: '1' }],
+    );
+    const wac = new AbortController();
+    const events: string[] = [];
+    const watching = (async () => {
+      for await (const ev of cms.watch('default', {
+        resourceVersion: list.metadata.resourceVersion,
+        allowWatchBookmarks: true,
+        signal: wac.signal,
+      })) {
+        if (ev.type === 'ERROR') throw ev.error;
+        events.push(`${ev.type} ${ev.object.kind} ${ev.object.metadata?.name ?? ''}`);
+        if (ev.type === 'DELETED') break;
+      }
+    })();
+    await client.resource(CONFIGMAPS).delete('default', 'meta');
+    await watching;
+    wac.abort();
+    assert.deepEqual(events, ['DELETED PartialObjectMetadata meta']);
   });
 });

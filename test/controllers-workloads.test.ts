@@ -16,6 +16,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { noopLogger, stderrLogger } from '../src/client/log.js';
 import { CRONJOBS, DAEMONSETS, JOBS, NODES, PODS, STATEFULSETS } from '../src/client/resources.js';
 import { RestClient } from '../src/client/rest-client.js';
+import { ServiceAccountClientBuilder } from '../src/client/controller-client-builder.js';
 import { newCronJobController } from '../src/controllers/cronjob/index.js';
 import { newDaemonSetController, targetNodeName } from '../src/controllers/daemonset/index.js';
 import { jobControllerFactory } from '../src/controllers/job/index.js';
@@ -33,6 +34,7 @@ const ac = new AbortController();
 setMaxListeners(100, ac.signal);
 const running: Promise<void>[] = [];
 let broadcaster: EventBroadcaster;
+let builder: ServiceAccountClientBuilder;
 
 // A clock running 60× faster than real time, so `*/1` CronJobs fire every real second.
 class FastClock implements Clock {
@@ -49,7 +51,11 @@ class FastClock implements Clock {
   }
 }
 
-async function startControllers(factories: ControllerFactory[], clock: Clock = realClock): Promise<void> {
+// Each controller runs with its own kube-system ServiceAccount's client (as in `kts server`).
+async function startControllers(
+  factories: Array<[ControllerFactory, string]>,
+  clock: Clock = realClock,
+): Promise<void> {
   const informers = new SharedInformerFactory(client, { clock });
   const ctx: ControllerContext = {
     client,
@@ -59,7 +65,10 @@ async function startControllers(factories: ControllerFactory[], clock: Clock = r
     log: process.env.KTS_TEST_LOG ? stderrLogger('ctrl') : noopLogger,
     options: { ...DEFAULT_CONTROLLER_OPTIONS, workers: 2 },
   };
-  for (const f of factories) running.push(f(ctx).run(ac.signal));
+  for (const [f, account] of factories) {
+    const own = await builder.clientFor(account);
+    running.push(f({ ...ctx, client: own }).run(ac.signal));
+  }
   informers.start(ac.signal);
 }
 
@@ -196,18 +205,20 @@ before(async () => {
   client = new RestClient({ ...loadKubeconfig(srv.server.kubeconfigPath), qps: 0 });
   broadcaster = new EventBroadcaster({ client });
   await startSimulatedNodes(['node-1', 'node-2', 'node-3'], { 'node-3': true });
+  builder = new ServiceAccountClientBuilder({ client, config: loadKubeconfig(srv.server.kubeconfigPath) });
   await startControllers([
-    newStatefulSetController,
-    newDaemonSetController,
-    jobControllerFactory({ podFailureBackoffMs: 100, maxPodFailureBackoffMs: 400 }),
+    [newStatefulSetController, 'statefulset-controller'],
+    [newDaemonSetController, 'daemon-set-controller'],
+    [jobControllerFactory({ podFailureBackoffMs: 100, maxPodFailureBackoffMs: 400 }), 'job-controller'],
   ]);
-  await startControllers([newCronJobController], new FastClock());
+  await startControllers([[newCronJobController, 'cronjob-controller']], new FastClock());
 });
 
 after(async () => {
   ac.abort();
   await Promise.all(running);
   await broadcaster.shutdown();
+  builder.close();
   client.close();
   await srv.stop();
 });

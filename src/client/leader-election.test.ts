@@ -69,4 +69,38 @@ describe('LeaderElector', () => {
     assert.equal(leadingSignal?.aborted, true);
     assert.deepEqual(events, ['leader me', 'started', 'stopped']);
   });
+
+  it('releases from a fresh read even when its observed record is stale', async () => {
+    const fake = new FakeClient();
+    let started = false;
+    const e = new LeaderElector({
+      client: fake,
+      namespace: 'ns',
+      name: 'l',
+      identity: 'me',
+      leaseDurationMs: 60_000,
+      renewDeadlineMs: 30_000,
+      retryPeriodMs: 10_000,
+      releaseOnCancel: true,
+      callbacks: {
+        onStartedLeading: () => {
+          started = true;
+        },
+        onStoppedLeading: () => {},
+      },
+    });
+    const ac = new AbortController();
+    const run = e.run(ac.signal);
+    await until(() => started);
+    // Another write (as a renewal cut off by the abort would be) moves the resourceVersion.
+    const leases = fake.resource(LEASES);
+    const cur = await leases.get('ns', 'l');
+    await leases.update('ns', { ...cur, metadata: { ...cur.metadata, labels: { touched: 'yes' } } });
+    ac.abort();
+    await run;
+    const after = await leases.get('ns', 'l');
+    assert.equal(after.spec?.holderIdentity, '');
+    assert.equal(after.spec?.leaseDurationSeconds, 1);
+    assert.equal(after.metadata?.labels?.touched, 'yes');
+  });
 });

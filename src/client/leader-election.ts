@@ -11,7 +11,7 @@
 // stop clears holderIdentity so a successor takes over at once instead of after expiry.
 import type { Lease } from '../api/generated/types/coordination-v1.js';
 import { formatMicroTimestamp } from '../machinery/object-meta.js';
-import { isNotFound } from '../machinery/status-error.js';
+import { isConflict, isNotFound } from '../machinery/status-error.js';
 import { jitter } from './backoff.js';
 import { type Clock, realClock } from './clock.js';
 import type { Client, ResourceClient } from './interface.js';
@@ -20,6 +20,9 @@ import { LEASES } from './resources.js';
 
 /** client-go's JitterFactor for the retry period. */
 export const JITTER_FACTOR = 1.2;
+
+// A release that races a writer is retried from a fresh read a few times.
+const RELEASE_ATTEMPTS = 3;
 
 /** What the elector tells its owner. */
 export interface LeaderCallbacks {
@@ -115,27 +118,41 @@ export class LeaderElector {
     }
   }
 
-  /** Gives the lease up if we hold it; true when released. */
+  /**
+   * Gives the lease up if we hold it; true when released. The lease is read afresh: the
+   * record we observed may be stale (a renewal aborted by the same cancellation may still
+   * have reached the server), and an update from a stale resourceVersion would fail and
+   * leave the standby waiting for the whole lease duration.
+   */
   async release(): Promise<boolean> {
-    if (!this.isLeader() || this.observed === undefined) return true;
-    const now = formatMicroTimestamp(this.clock.now());
-    const lease: Lease = {
-      ...this.observed,
-      spec: {
-        holderIdentity: '',
-        leaseDurationSeconds: 1,
-        acquireTime: now,
-        renewTime: now,
-        leaseTransitions: this.observed.spec?.leaseTransitions ?? 0,
-      },
-    };
-    try {
-      this.setObserved(await this.leases.update(this.cfg.namespace, lease));
-      return true;
-    } catch (err) {
-      this.log.error('failed to release lock', { lease: this.leaseName(), error: errorText(err) });
-      return false;
+    if (!this.isLeader()) return true;
+    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
+      try {
+        const current = await this.leases.get(this.cfg.namespace, this.cfg.name);
+        if ((current.spec?.holderIdentity ?? '') !== this.cfg.identity) {
+          this.setObserved(current);
+          return true;
+        }
+        const now = formatMicroTimestamp(this.clock.now());
+        const lease: Lease = {
+          ...current,
+          spec: {
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: current.spec?.leaseTransitions ?? 0,
+          },
+        };
+        this.setObserved(await this.leases.update(this.cfg.namespace, lease));
+        return true;
+      } catch (err) {
+        if (isConflict(err) && attempt + 1 < RELEASE_ATTEMPTS) continue;
+        this.log.error('failed to release lock', { lease: this.leaseName(), error: errorText(err) });
+        return false;
+      }
     }
+    return false;
   }
 
   // Retries every retryPeriod (jittered) until elected; false when aborted.

@@ -23,19 +23,33 @@ import {
 } from './interface.js';
 import { isStatus, type QueryValue, type RestClient, statusToError } from './rest-client.js';
 
+/** Accept headers of a resource client: for single objects (and watch events) and for lists. */
+export interface AcceptHeaders {
+  object: string;
+  list: string;
+}
+
 /** ResourceClient over HTTP. */
 export class RestResourceClient<T extends KubeObject> implements ResourceClient<T> {
-  /** Verbs of `gvr` through `rest`. */
+  private readonly objectAccept: { accept?: string };
+  private readonly listAccept: { accept?: string };
+
+  /** Verbs of `gvr` through `rest`; `accept` asks for another representation (metadata only). */
   constructor(
     private readonly rest: RestClient,
     readonly gvr: GroupVersionResource,
-  ) {}
+    accept?: AcceptHeaders,
+  ) {
+    this.objectAccept = accept !== undefined ? { accept: accept.object } : {};
+    this.listAccept = accept !== undefined ? { accept: accept.list } : {};
+  }
 
   get(namespace: string, name: string, opts: GetOptions = {}): Promise<T> {
     return this.rest.request<T>({
       method: 'GET',
       path: resourcePath(this.gvr, namespace, requireName(name)),
       query: { resourceVersion: opts.resourceVersion },
+      ...this.objectAccept,
       ...signalOf(opts),
     });
   }
@@ -45,12 +59,13 @@ export class RestResourceClient<T extends KubeObject> implements ResourceClient<
       method: 'GET',
       path: resourcePath(this.gvr, namespace),
       query: listQuery(opts),
+      ...this.listAccept,
       ...signalOf(opts),
     });
   }
 
   watch(namespace: string, opts: ListOptions = {}): AsyncIterable<WatchEvent<T>> {
-    return watchStream<T>(this.rest, resourcePath(this.gvr, namespace), opts);
+    return watchStream<T>(this.rest, resourcePath(this.gvr, namespace), opts, this.objectAccept.accept);
   }
 
   create(namespace: string, obj: T, opts: WriteOptions = {}): Promise<T> {
@@ -63,6 +78,7 @@ export class RestResourceClient<T extends KubeObject> implements ResourceClient<
       path,
       query: writeQuery(opts),
       body: obj,
+      ...this.objectAccept,
       ...signalOf(opts),
     });
   }
@@ -73,6 +89,7 @@ export class RestResourceClient<T extends KubeObject> implements ResourceClient<
       path: resourcePath(this.gvr, namespace, requireName(obj.metadata?.name ?? ''), opts.subresource),
       query: writeQuery(opts),
       body: obj,
+      ...this.objectAccept,
       ...signalOf(opts),
     });
   }
@@ -96,6 +113,7 @@ export class RestResourceClient<T extends KubeObject> implements ResourceClient<
       query,
       body,
       contentType: PATCH_CONTENT_TYPES[type],
+      ...this.objectAccept,
       ...signalOf(opts),
     });
   }
@@ -175,6 +193,7 @@ export async function* watchStream<T>(
   rest: RestClient,
   path: string,
   opts: ListOptions,
+  accept?: string,
 ): AsyncGenerator<WatchEvent<T>, void, undefined> {
   // Our own controller lets `return()` (a consumer breaking out) close the connection.
   const ac = new AbortController();
@@ -190,6 +209,7 @@ export async function* watchStream<T>(
       query: { ...listQuery(opts), watch: true },
       signal: ac.signal,
       noRetry: true,
+      ...(accept !== undefined ? { accept } : {}),
     });
     yield* decodeLines<T>(res);
   } catch (err) {

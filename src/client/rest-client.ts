@@ -33,10 +33,20 @@ export interface RestRequest {
   signal?: AbortSignal;
   /** Skip retries (watches handle their own). */
   noRetry?: boolean;
+  /** The Accept header (default `application/json`). */
+  accept?: string;
+}
+
+/** Supplies a bearer token per request (refreshing it as needed). */
+export interface TokenSource {
+  /** The token to send now. */
+  token(signal?: AbortSignal): Promise<string>;
 }
 
 /** Options of the REST client beyond the RestConfig. */
 export interface RestClientOptions {
+  /** Bearer tokens from here instead of the config's token or token file. */
+  tokenSource?: TokenSource;
   clock?: Clock;
   /** Retries after the first attempt (default 5). */
   maxRetries?: number;
@@ -64,6 +74,7 @@ export class RestClient implements Client {
   private readonly retryBaseMs: number;
   private readonly userAgent: string;
   private cachedToken: { value: string; readAt: number } | undefined;
+  private readonly tokenSource: TokenSource | undefined;
 
   /** A client of the server described by config. */
   constructor(
@@ -74,6 +85,7 @@ export class RestClient implements Client {
     this.clock = opts.clock ?? realClock;
     this.maxRetries = opts.maxRetries ?? 5;
     this.retryBaseMs = opts.retryBaseMs ?? 50;
+    this.tokenSource = opts.tokenSource;
     this.userAgent = config.userAgent ?? 'kts/v1.32.0';
     this.limiter = new TokenBucket(config.qps ?? DEFAULT_QPS, config.burst ?? DEFAULT_BURST, this.clock);
     if (this.base.protocol === 'http:') {
@@ -131,7 +143,9 @@ export class RestClient implements Client {
       await this.limiter.wait(req.signal);
       let res: IncomingMessage;
       try {
-        res = await this.once(req);
+        const token =
+          this.tokenSource !== undefined ? await this.tokenSource.token(req.signal) : this.bearerToken();
+        res = await this.once(req, token);
       } catch (err) {
         if (req.signal?.aborted) throw abortReason(req.signal);
         if (!this.mayRetry(req, attempt) || !retryableConnectionError(err, req.method)) throw err;
@@ -155,14 +169,16 @@ export class RestClient implements Client {
     return Math.min(MAX_BACKOFF_MS, this.retryBaseMs * 2 ** attempt);
   }
 
-  private once(req: RestRequest): Promise<IncomingMessage> {
+  private once(req: RestRequest, token: string | undefined): Promise<IncomingMessage> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + req.path, this.base);
     for (const [k, v] of Object.entries(req.query ?? {})) {
       if (v === undefined) continue;
       url.searchParams.set(k, String(v));
     }
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
-    const token = this.bearerToken();
+    const headers: Record<string, string> = {
+      Accept: req.accept ?? 'application/json',
+      'User-Agent': this.userAgent,
+    };
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     let payload: Buffer | undefined;
     if (req.body !== undefined) {

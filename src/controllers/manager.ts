@@ -12,11 +12,15 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { SharedInformerFactory } from '../client/cache/informer-factory.js';
+import type { ControllerClientBuilder } from '../client/controller-client-builder.js';
+import { Backoff } from '../client/backoff.js';
 import { type Clock, realClock } from '../client/clock.js';
 import { EventBroadcaster } from '../client/events.js';
 import type { Client } from '../client/interface.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
+import { metadataClientFor } from '../client/metadata-client.js';
+import type { KeyPair } from '../pki/x509.js';
 import {
   type Controller,
   type ControllerContext,
@@ -33,8 +37,20 @@ export interface ControllerRegistration {
   aliases?: string[];
   /** Off unless named explicitly (upstream's disabled-by-default set). */
   disabledByDefault?: boolean;
+  /** The kube-system ServiceAccount it runs as with per-controller credentials. */
+  serviceAccount?: string;
   factory: ControllerFactory;
 }
+
+/**
+ * Client-side rate limits of the manager's clients and of each controller's (upstream flags
+ * --kube-api-qps / --kube-api-burst, default 20 / 30 there). kts raises them: its manager
+ * talks to an API server on the same machine that protects itself with priority and
+ * fairness, and at 20 qps a 1,000-replica ReplicaSet would need 50 s just to be allowed to
+ * create its pods. Each controller has its own bucket, so one busy controller never delays
+ * another (see docs/ARCHITECTURE.md, "Controller manager client limits").
+ */
+export const CONTROLLER_MANAGER_CLIENT_LIMITS = { qps: 300, burst: 600 } as const;
 
 /** Leader election timing (upstream defaults 15 s / 10 s / 2 s). */
 export interface LeaderElectionOptions {
@@ -48,7 +64,13 @@ export interface LeaderElectionOptions {
 
 /** How to run a controller manager. */
 export interface ControllerManagerOptions {
+  /** The manager's own identity: leader election, shared informers, events, accounts. */
   client: Client;
+  /**
+   * Gives each controller with a `serviceAccount` its own client (upstream's
+   * --use-service-account-credentials); without it every controller shares `client`.
+   */
+  clientBuilder?: ControllerClientBuilder;
   registry: readonly ControllerRegistration[];
   /** `--controllers` entries: `*`, `name`, `-name` (default `['*']`). */
   controllers?: readonly string[];
@@ -61,6 +83,8 @@ export interface ControllerManagerOptions {
   resyncMs?: number;
   /** PEM of the cluster CA, published as `kube-root-ca.crt` (upstream's --root-ca-file). */
   rootCA?: string;
+  /** The CA that signs CSRs (upstream's --cluster-signing-cert-file/--cluster-signing-key-file). */
+  clusterSigning?: KeyPair;
 }
 
 /** True when `--controllers` enables a controller (upstream IsControllerEnabled). */
@@ -159,27 +183,40 @@ export class ControllerManager {
       logger: this.log,
       defaultResyncMs: this.opts.resyncMs ?? 0,
     });
+    // Metadata-only informers are shared too; only the resources someone asked for run.
+    const metadataInformers = new SharedInformerFactory(metadataClientFor(this.opts.client), {
+      clock: this.clock,
+      logger: this.log,
+      defaultResyncMs: this.opts.resyncMs ?? 0,
+    });
     const broadcaster = new EventBroadcaster({
       client: this.opts.client,
       clock: this.clock,
       logger: this.log,
     });
-    const ctx: ControllerContext = {
+    const base: ControllerContext = {
       client: this.opts.client,
       informers,
+      metadataInformers,
       recorder: (component) => broadcaster.newRecorder({ component }),
       clock: this.clock,
       log: this.log,
       options: { ...DEFAULT_CONTROLLER_OPTIONS, ...this.opts.options },
       ...(this.opts.rootCA !== undefined ? { rootCA: this.opts.rootCA } : {}),
+      ...(this.opts.clusterSigning !== undefined ? { clusterSigning: this.opts.clusterSigning } : {}),
     };
+    const enabled = this.opts.registry.filter((reg) => {
+      const on = isControllerEnabled(reg, this.selection);
+      if (!on) this.log.debug('controller disabled', { controller: reg.name });
+      return on;
+    });
+    const clients = await this.controllerClients(enabled, signal);
     const controllers: Controller[] = [];
-    for (const reg of this.opts.registry) {
-      if (!isControllerEnabled(reg, this.selection)) {
-        this.log.debug('controller disabled', { controller: reg.name });
-        continue;
+    if (clients !== undefined) {
+      for (const reg of enabled) {
+        const client = clients.get(reg.name) ?? base.client;
+        controllers.push(reg.factory({ ...base, client, metadataClient: metadataClientFor(client) }));
       }
-      controllers.push(reg.factory(ctx));
     }
     this.started = controllers.map((c) => c.name);
     this.leading = true;
@@ -190,12 +227,47 @@ export class ControllerManager {
       }),
     );
     informers.start(signal);
+    metadataInformers.start(signal);
     this.log.info('started controllers', { controllers: this.started });
     await Promise.all(runs);
     this.leading = false;
     await informers.shutdown();
+    await metadataInformers.shutdown();
     await broadcaster.shutdown();
     outer.removeEventListener('abort', forward);
+  }
+
+  // Each controller's client (upstream's ClientOrDie: retried until it works), keyed by
+  // controller name; undefined when the signal aborted first.
+  private async controllerClients(
+    enabled: readonly ControllerRegistration[],
+    signal: AbortSignal,
+  ): Promise<Map<string, Client> | undefined> {
+    const out = new Map<string, Client>();
+    const builder = this.opts.clientBuilder;
+    if (builder === undefined) return out;
+    await Promise.all(
+      enabled.map(async (reg) => {
+        const account = reg.serviceAccount;
+        if (account === undefined) return;
+        const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 }, this.clock);
+        while (!signal.aborted) {
+          try {
+            out.set(reg.name, await builder.clientFor(account, signal));
+            return;
+          } catch (err) {
+            if (signal.aborted) return;
+            this.log.error('getting controller credentials failed', {
+              controller: reg.name,
+              serviceAccount: `kube-system/${account}`,
+              error: errorText(err),
+            });
+            await this.clock.sleep(backoff.next(), signal).catch(() => {});
+          }
+        }
+      }),
+    );
+    return signal.aborted ? undefined : out;
   }
 }
 

@@ -1,5 +1,8 @@
 // Every controller kts-controller-manager can run, by upstream name. Add a controller by
-// appending one entry; `--controllers` selects among them (`*`, `name`, `-name`).
+// appending one entry; `--controllers` selects among them (`*`, `name`, `-name`). With
+// per-controller credentials each runs as ServiceAccount kube-system/<serviceAccount>, the
+// account upstream's bootstrap policy binds to `system:controller:<serviceAccount>`; the
+// taint-eviction controller uses node-controller's, whose role holds what it needs.
 import { newDeploymentController } from './deployment/index.js';
 import { newGarbageCollector } from './garbage-collector/index.js';
 import type { ControllerRegistration } from './manager.js';
@@ -18,48 +21,159 @@ import { newStatefulSetController } from './statefulset/index.js';
 import { newDaemonSetController } from './daemonset/index.js';
 import { newJobController, newTTLAfterFinishedController } from './job/index.js';
 import { newCronJobController } from './cronjob/index.js';
+import {
+  newCSRApprovingController,
+  newCSRCleanerController,
+  newCSRSigningController,
+} from './certificates/index.js';
+import { newTokenCleaner } from './bootstrap/index.js';
 
 /** The registered controllers, in start order. */
 export const controllerRegistry: ControllerRegistration[] = [
-  { name: 'namespace', aliases: ['namespace-controller'], factory: newNamespaceController },
+  {
+    name: 'namespace',
+    serviceAccount: 'namespace-controller',
+    aliases: ['namespace-controller'],
+    factory: newNamespaceController,
+  },
   {
     name: 'garbage-collector',
+    serviceAccount: 'generic-garbage-collector',
     aliases: ['garbagecollector', 'garbage-collector-controller'],
     factory: newGarbageCollector,
   },
-  { name: 'replicaset', aliases: ['replicaset-controller'], factory: newReplicaSetController },
+  {
+    name: 'replicaset',
+    serviceAccount: 'replicaset-controller',
+    aliases: ['replicaset-controller'],
+    factory: newReplicaSetController,
+  },
   {
     name: 'replicationcontroller',
+    serviceAccount: 'replication-controller',
     aliases: ['replicationcontroller-controller'],
     factory: newReplicationManager,
   },
-  { name: 'deployment', aliases: ['deployment-controller'], factory: newDeploymentController },
-  { name: 'endpoint', aliases: ['endpoints-controller'], factory: newEndpointsController },
-  { name: 'endpointslice', aliases: ['endpointslice-controller'], factory: newEndpointSliceController },
+  {
+    name: 'deployment',
+    serviceAccount: 'deployment-controller',
+    aliases: ['deployment-controller'],
+    factory: newDeploymentController,
+  },
+  {
+    name: 'endpoint',
+    serviceAccount: 'endpoint-controller',
+    aliases: ['endpoints-controller'],
+    factory: newEndpointsController,
+  },
+  {
+    name: 'endpointslice',
+    serviceAccount: 'endpointslice-controller',
+    aliases: ['endpointslice-controller'],
+    factory: newEndpointSliceController,
+  },
   {
     name: 'endpointslicemirroring',
+    serviceAccount: 'endpointslicemirroring-controller',
     aliases: ['endpointslice-mirroring-controller'],
     factory: newEndpointSliceMirroringController,
   },
-  { name: 'serviceaccount', aliases: ['serviceaccount-controller'], factory: newServiceAccountsController },
+  {
+    name: 'serviceaccount',
+    serviceAccount: 'service-account-controller',
+    aliases: ['serviceaccount-controller'],
+    factory: newServiceAccountsController,
+  },
   {
     name: 'root-ca-cert-publisher',
+    serviceAccount: 'root-ca-cert-publisher',
     aliases: ['root-ca-certificate-publisher-controller'],
     factory: newRootCACertPublisher,
   },
-  { name: 'nodelifecycle', aliases: ['node-lifecycle-controller'], factory: newNodeLifecycleController },
-  { name: 'taint-eviction-controller', factory: newTaintEvictionController },
-  { name: 'nodeipam', aliases: ['node-ipam-controller'], factory: newNodeIpamController },
-  { name: 'podgc', aliases: ['pod-garbage-collector-controller'], factory: newPodGCController },
-  { name: 'resourcequota', aliases: ['resourcequota-controller'], factory: newResourceQuotaController },
-  { name: 'disruption', aliases: ['disruption-controller'], factory: newDisruptionController },
-  { name: 'statefulset', aliases: ['statefulset-controller'], factory: newStatefulSetController },
-  { name: 'daemonset', aliases: ['daemonset-controller'], factory: newDaemonSetController },
-  { name: 'job', aliases: ['job-controller'], factory: newJobController },
-  { name: 'cronjob', aliases: ['cronjob-controller'], factory: newCronJobController },
+  {
+    name: 'nodelifecycle',
+    serviceAccount: 'node-controller',
+    aliases: ['node-lifecycle-controller'],
+    factory: newNodeLifecycleController,
+  },
+  {
+    name: 'taint-eviction-controller',
+    serviceAccount: 'node-controller',
+    factory: newTaintEvictionController,
+  },
+  {
+    name: 'nodeipam',
+    serviceAccount: 'node-controller',
+    aliases: ['node-ipam-controller'],
+    factory: newNodeIpamController,
+  },
+  {
+    name: 'podgc',
+    serviceAccount: 'pod-garbage-collector',
+    aliases: ['pod-garbage-collector-controller'],
+    factory: newPodGCController,
+  },
+  {
+    name: 'resourcequota',
+    serviceAccount: 'resourcequota-controller',
+    aliases: ['resourcequota-controller'],
+    factory: newResourceQuotaController,
+  },
+  {
+    name: 'disruption',
+    serviceAccount: 'disruption-controller',
+    aliases: ['disruption-controller'],
+    factory: newDisruptionController,
+  },
+  {
+    name: 'statefulset',
+    serviceAccount: 'statefulset-controller',
+    aliases: ['statefulset-controller'],
+    factory: newStatefulSetController,
+  },
+  {
+    name: 'daemonset',
+    serviceAccount: 'daemon-set-controller',
+    aliases: ['daemonset-controller'],
+    factory: newDaemonSetController,
+  },
+  { name: 'job', serviceAccount: 'job-controller', aliases: ['job-controller'], factory: newJobController },
+  {
+    name: 'cronjob',
+    serviceAccount: 'cronjob-controller',
+    aliases: ['cronjob-controller'],
+    factory: newCronJobController,
+  },
   {
     name: 'ttl-after-finished',
+    serviceAccount: 'ttl-after-finished-controller',
     aliases: ['ttl-after-finished-controller'],
     factory: newTTLAfterFinishedController,
+  },
+  {
+    name: 'csrsigning',
+    serviceAccount: 'certificate-controller',
+    aliases: ['certificatesigningrequest-signing-controller'],
+    factory: newCSRSigningController,
+  },
+  {
+    name: 'csrapproving',
+    serviceAccount: 'certificate-controller',
+    aliases: ['certificatesigningrequest-approving-controller'],
+    factory: newCSRApprovingController,
+  },
+  {
+    name: 'csrcleaner',
+    serviceAccount: 'certificate-controller',
+    aliases: ['certificatesigningrequest-cleaner-controller'],
+    factory: newCSRCleanerController,
+  },
+  // Off by default upstream; kubeadm (and `kts server`) turn it on.
+  {
+    name: 'tokencleaner',
+    serviceAccount: 'token-cleaner',
+    aliases: ['token-cleaner-controller'],
+    disabledByDefault: true,
+    factory: newTokenCleaner,
   },
 ];

@@ -7,6 +7,7 @@ import type { Clock } from '../client/clock.js';
 import type { EventRecorder } from '../client/events.js';
 import type { Client } from '../client/interface.js';
 import type { Logger } from '../client/log.js';
+import type { KeyPair } from '../pki/x509.js';
 
 /** Settings shared by controllers (upstream kube-controller-manager flags). */
 export interface ControllerOptions {
@@ -15,6 +16,11 @@ export interface ControllerOptions {
   nodeCIDRMaskSize: number;
   /** Node lifecycle: how long a node may go without renewing its Lease (default 40 s). */
   nodeMonitorGracePeriodMs: number;
+  /**
+   * Node lifecycle: how long a node that never posted a Ready condition may take to post one
+   * (upstream --node-startup-grace-period, default 60 s).
+   */
+  nodeStartupGracePeriodMs: number;
   /** Workers per controller (upstream's --concurrent-*-syncs, default 5). */
   workers: number;
   /** PodGC: terminated pods kept before deletion starts (upstream 12500). */
@@ -25,6 +31,13 @@ export interface ControllerOptions {
 export interface ControllerContext {
   client: Client;
   informers: SharedInformerFactory;
+  /**
+   * Metadata-only views (PartialObjectMetadata) for controllers that follow only metadata of
+   * many resources (the garbage collector): the client under this controller's identity and a
+   * shared informer factory on the manager's. Absent in tests that build contexts by hand.
+   */
+  metadataClient?: Client;
+  metadataInformers?: SharedInformerFactory;
   /** Recorder whose events name this controller as their source. */
   recorder(component: string): EventRecorder;
   clock: Clock;
@@ -32,6 +45,11 @@ export interface ControllerContext {
   options: ControllerOptions;
   /** PEM of the cluster CA, published as `kube-root-ca.crt` in every namespace. */
   rootCA?: string;
+  /**
+   * The CA csrsigning signs kubernetes.io/* CSRs with (upstream's
+   * --cluster-signing-cert-file/--cluster-signing-key-file); without it csrsigning idles.
+   */
+  clusterSigning?: KeyPair;
 }
 
 /** A running controller. `run` resolves after the signal aborts and its workers stopped. */
@@ -50,6 +68,7 @@ export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
   clusterCIDR: '10.42.0.0/16',
   nodeCIDRMaskSize: 24,
   nodeMonitorGracePeriodMs: 40_000,
+  nodeStartupGracePeriodMs: 60_000,
   workers: 5,
   terminatedPodGCThreshold: 12500,
 };

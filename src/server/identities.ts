@@ -7,6 +7,9 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ClusterRoleBinding } from '../api/generated/types/rbac-v1.js';
+import { type Client, gvr } from '../client/interface.js';
+import { isNotFound } from '../machinery/status-error.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { createKeyPair, type KeyPair } from '../pki/x509.js';
 
@@ -136,4 +139,31 @@ export function issueComponentIdentities(opts: IdentityOptions): Map<ComponentNa
   const out = new Map<ComponentName, IssuedIdentity>();
   for (const c of opts.components ?? all) out.set(c, issueIdentity(c, opts));
   return out;
+}
+
+/** Name prefix of the bindings older kts versions made to give the manager every controller role. */
+export const CONTROLLER_UNION_BINDING_PREFIX = 'kts:kube-controller-manager:';
+
+const CLUSTERROLEBINDINGS = gvr<ClusterRoleBinding>('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
+
+/**
+ * Deletes the bindings that gave system:kube-controller-manager the union of the controller
+ * roles (data dirs of older versions hold them): each controller now runs as its own
+ * kube-system service account, and the manager keeps only its own role.
+ */
+export async function removeControllerUnionBindings(admin: Client): Promise<void> {
+  const api = admin.resource(CLUSTERROLEBINDINGS);
+  const list = await api.list('', { labelSelector: 'kubernetes.io/bootstrapping=kts' });
+  await Promise.all(
+    list.items
+      .map((b) => b.metadata?.name ?? '')
+      .filter((name) => name.startsWith(CONTROLLER_UNION_BINDING_PREFIX))
+      .map(async (name) => {
+        try {
+          await api.delete('', name);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }),
+  );
 }

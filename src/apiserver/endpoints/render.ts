@@ -19,7 +19,8 @@ export function withTypeMeta(obj: KObject, r: ResourceInfo): KObject {
   return { kind: r.kind, apiVersion: apiVersionOf(r), ...rest };
 }
 
-function partial(obj: KObject, version: string): unknown {
+/** An object as metav1.PartialObjectMetadata (its metadata under meta.k8s.io/<version>). */
+export function partial(obj: KObject, version: string): unknown {
   return {
     kind: 'PartialObjectMetadata',
     apiVersion: `meta.k8s.io/${version}`,

@@ -3,6 +3,7 @@
 // one watch per resource however many consumers there are. Informers requested after
 // `start` are started on the next `start` call, as upstream (call start again after
 // wiring late consumers).
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Client, KubeObject, TypedGVR } from '../interface.js';
 import type { Logger } from '../log.js';
@@ -79,10 +80,16 @@ export class SharedInformerFactory {
   /** Starts every informer not yet running; they stop when the signal aborts. */
   start(signal: AbortSignal): void {
     this.signal = signal;
-    for (const [key, inf] of this.informers) {
-      if (this.running.has(key)) continue;
-      this.running.set(key, inf.run(signal));
-    }
+    const pending = [...this.informers].filter(([key]) => !this.running.has(key));
+    if (pending.length === 0) return;
+    // The informers share one child signal, so the caller's signal gets one listener per
+    // start however many resources are watched. Each informer keeps a few listeners on the
+    // child while it lists and watches: bounded by the number of resources, not a leak.
+    const scope = new AbortController();
+    setMaxListeners(0, scope.signal);
+    if (signal.aborted) scope.abort(signal.reason);
+    else signal.addEventListener('abort', () => scope.abort(signal.reason), { once: true });
+    for (const [key, inf] of pending) this.running.set(key, inf.run(scope.signal));
   }
 
   /**
@@ -92,12 +99,17 @@ export class SharedInformerFactory {
   async waitForCacheSync(signal?: AbortSignal): Promise<Record<string, boolean>> {
     const out: Record<string, boolean> = {};
     const s = signal ?? this.signal;
-    await Promise.all(
-      [...this.informers].map(async ([key, inf]) => {
-        if (!this.running.has(key)) return;
-        out[key] = await inf.waitForSync(s);
-      }),
-    );
+    const abort = abortedAsFalse(s);
+    try {
+      await Promise.all(
+        [...this.informers].map(async ([key, inf]) => {
+          if (!this.running.has(key)) return;
+          out[key] = s?.aborted === true ? false : await Promise.race([inf.waitForSync(), abort.promise]);
+        }),
+      );
+    } finally {
+      abort.dispose();
+    }
     return out;
   }
 
@@ -107,11 +119,34 @@ export class SharedInformerFactory {
   }
 }
 
-/** Resolves true once every check passes, false when the signal aborts (cache.WaitForCacheSync). */
+/**
+ * Resolves true once every check passes, false when the signal aborts (cache.WaitForCacheSync).
+ * The signal gets one listener however many informers are waited for: the GC waits for
+ * dozens, and one listener each would trip node's leak warning on a shared signal.
+ */
 export async function waitForCacheSync(
   signal: AbortSignal,
   ...informers: Array<{ waitForSync(signal?: AbortSignal): Promise<boolean> }>
 ): Promise<boolean> {
-  const results = await Promise.all(informers.map((i) => i.waitForSync(signal)));
-  return results.every((r) => r);
+  if (signal.aborted) return false;
+  const abort = abortedAsFalse(signal);
+  try {
+    const all = Promise.all(informers.map((i) => i.waitForSync())).then((rs) => rs.every((r) => r));
+    return await Promise.race([all, abort.promise]);
+  } finally {
+    abort.dispose();
+  }
+}
+
+// A promise that resolves false when the signal aborts (never without a signal), with one
+// listener that `dispose` removes.
+function abortedAsFalse(signal: AbortSignal | undefined): { promise: Promise<false>; dispose(): void } {
+  if (signal === undefined) return { promise: new Promise<false>(() => {}), dispose: () => {} };
+  let onAbort: () => void = () => {};
+  const promise = new Promise<false>((resolve) => {
+    onAbort = () => resolve(false);
+    if (signal.aborted) resolve(false);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }

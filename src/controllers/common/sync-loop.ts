@@ -3,6 +3,7 @@
 // workers at once (the queue's contract); a failed sync is retried with per-key backoff and
 // a successful one clears that backoff. Workers start once the informers have synced, so a
 // first sync never acts on a half-filled cache.
+import { waitForCacheSync } from '../../client/cache/informer-factory.js';
 import type { SharedIndexInformer } from '../../client/cache/shared-informer.js';
 import { deletionHandlingKeyFunc, type DeletedFinalStateUnknown } from '../../client/cache/store.js';
 import type { Clock } from '../../client/clock.js';
@@ -50,7 +51,7 @@ export class SyncLoop {
       signal,
       log: this.log,
       name: this.name,
-      ready: async () => (await Promise.all(informers.map((i) => i.waitForSync(signal)))).every((x) => x),
+      ready: () => waitForCacheSync(signal, ...informers),
     });
   }
 }

@@ -155,4 +155,18 @@ describe('garbage collector', () => {
     assert.equal(t.fake.tracker.list(PODS, 'ns').items.length, 0);
     assert.equal(t.fake.tracker.list(REPLICASETS, 'ns').items.length, 0);
   });
+
+  it("takes an object's kind from its resource when it is PartialObjectMetadata", () => {
+    const { gc } = setup([]);
+    gc.observe(
+      {
+        apiVersion: 'meta.k8s.io/v1',
+        kind: 'PartialObjectMetadata',
+        metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
+      },
+      { apiVersion: 'v1', kind: 'Pod' },
+    );
+    const node = gc.node('u1');
+    assert.deepEqual([node?.apiVersion, node?.kind, node?.name], ['v1', 'Pod', 'p']);
+  });
 });

@@ -14,6 +14,10 @@
 //
 // Owners referenced but not (yet) observed are "virtual" nodes, verified with a live GET:
 // when absent, their dependents are queued for deletion.
+//
+// The collector reads only metadata, so it watches and reads through the metadata-only
+// client (PartialObjectMetadata): an object's kind comes from the resource it was listed
+// from, not from the object, and writes are patches of metadata (never a full PUT).
 import { waitForCacheSync } from '../../client/cache/informer-factory.js';
 import type { SharedIndexInformer } from '../../client/cache/shared-informer.js';
 import { unwrapTombstone } from '../../client/cache/store.js';
@@ -30,6 +34,12 @@ import type { Controller, ControllerContext } from '../types.js';
 
 /** Resources the collector never tracks (upstream's default ignored resources). */
 export const IGNORED_RESOURCES = new Set(['/events', 'events.k8s.io/events']);
+
+/** The apiVersion and kind of a watched resource's objects. */
+export interface TypeMeta {
+  apiVersion: string;
+  kind: string;
+}
 
 /** An object the graph knows, or an owner it has only heard of (virtual). */
 export interface GraphNode {
@@ -72,7 +82,7 @@ export class GarbageCollector implements Controller {
   readonly attemptToOrphan: RateLimitingQueue<string>;
   private readonly nodes = new Map<string, GraphNode>();
   private readonly byKind = new Map<string, ResourceInfo>();
-  private readonly informers: Array<SharedIndexInformer<KubeObject>> = [];
+  private readonly informers: Array<{ informer: SharedIndexInformer<KubeObject>; type: TypeMeta }> = [];
   private readonly absentOwners = new Set<string>();
   private readonly client: Client;
   private readonly log: Logger;
@@ -81,7 +91,7 @@ export class GarbageCollector implements Controller {
 
   /** A collector over `resources` (normally the served resources). */
   constructor(ctx: ControllerContext, resources: readonly ResourceInfo[]) {
-    this.client = ctx.client;
+    this.client = ctx.metadataClient ?? ctx.client;
     this.log = ctx.log;
     this.clock = ctx.clock;
     this.workers = ctx.options.workers;
@@ -94,8 +104,12 @@ export class GarbageCollector implements Controller {
       name: 'garbage_collector_attempt_to_orphan',
     });
     for (const r of resources) this.byKind.set(`${gvString(r.group, r.version)}/${r.kind}`, r);
+    const informers = ctx.metadataInformers ?? ctx.informers;
     for (const r of collectableResources(resources)) {
-      this.informers.push(ctx.informers.forResource(gvr(r.group, r.version, r.plural)).informer);
+      this.informers.push({
+        informer: informers.forResource(gvr(r.group, r.version, r.plural)).informer,
+        type: { apiVersion: gvString(r.group, r.version), kind: r.kind },
+      });
     }
   }
 
@@ -105,10 +119,10 @@ export class GarbageCollector implements Controller {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const regs = this.informers.map((inf) =>
-      inf.addEventHandler({
-        onAdd: (o) => this.observe(o),
-        onUpdate: (_old, cur) => this.observe(cur),
+    const regs = this.informers.map(({ informer, type }) =>
+      informer.addEventHandler({
+        onAdd: (o) => this.observe(o, type),
+        onUpdate: (_old, cur) => this.observe(cur, type),
         onDelete: (o) => this.forget(unwrapTombstone(o).metadata?.uid ?? ''),
       }),
     );
@@ -118,7 +132,7 @@ export class GarbageCollector implements Controller {
       const onAbort = (): void => timeout.abort();
       signal.addEventListener('abort', onAbort, { once: true });
       const timer = this.clock.setTimeout(() => timeout.abort(), 30_000);
-      await waitForCacheSync(timeout.signal, ...this.informers);
+      await waitForCacheSync(timeout.signal, ...this.informers.map((i) => i.informer));
       timer.cancel();
       signal.removeEventListener('abort', onAbort);
       return !signal.aborted;
@@ -144,8 +158,14 @@ export class GarbageCollector implements Controller {
     }
   }
 
-  /** Adds or updates an observed object in the graph and queues what it implies. */
-  observe(obj: KubeObject): void {
+  /**
+   * Adds or updates an observed object in the graph and queues what it implies. `type` is
+   * the resource's apiVersion and kind (a PartialObjectMetadata names its own kind instead).
+   */
+  observe(
+    obj: KubeObject,
+    type: TypeMeta = { apiVersion: obj.apiVersion ?? '', kind: obj.kind ?? '' },
+  ): void {
     const m = obj.metadata ?? {};
     const uid = m.uid ?? '';
     if (uid === '') return;
@@ -155,8 +175,8 @@ export class GarbageCollector implements Controller {
     if (node === undefined) {
       node = {
         uid,
-        apiVersion: obj.apiVersion ?? '',
-        kind: obj.kind ?? '',
+        apiVersion: type.apiVersion,
+        kind: type.kind,
         namespace: m.namespace ?? '',
         name: m.name ?? '',
         owners: [],
@@ -171,8 +191,8 @@ export class GarbageCollector implements Controller {
       node.namespace = m.namespace ?? '';
       node.name = m.name ?? node.name;
     }
-    if (obj.apiVersion !== undefined && obj.apiVersion !== '') node.apiVersion = obj.apiVersion;
-    if (obj.kind !== undefined && obj.kind !== '') node.kind = obj.kind;
+    if (type.apiVersion !== '') node.apiVersion = type.apiVersion;
+    if (type.kind !== '') node.kind = type.kind;
     node.owners = owners.map((o) => ({ ...o }));
     this.relink(node, previous, owners);
     const finalizers = m.finalizers ?? [];
@@ -385,6 +405,8 @@ export class GarbageCollector implements Controller {
     }
   }
 
+  // A JSON merge patch of the finalizer list, guarded by the resourceVersion it was read at
+  // (upstream's removeFinalizer): metadata-only reads cannot be written back whole.
   private async removeFinalizer(node: GraphNode, finalizer: string): Promise<void> {
     const { client, namespaced } = this.resourceClient(node.apiVersion, node.kind);
     const ns = namespaced ? node.namespace : '';
@@ -399,9 +421,14 @@ export class GarbageCollector implements Controller {
       if (obj.metadata?.uid !== node.uid) return;
       const fins = obj.metadata?.finalizers ?? [];
       if (!fins.includes(finalizer)) return;
-      const next = { ...obj, metadata: { ...obj.metadata, finalizers: fins.filter((f) => f !== finalizer) } };
+      const patch = {
+        metadata: {
+          resourceVersion: obj.metadata?.resourceVersion,
+          finalizers: fins.filter((f) => f !== finalizer),
+        },
+      };
       try {
-        await client.update(ns, next);
+        await client.patch(ns, node.name, 'merge', patch);
         return;
       } catch (err) {
         if (isNotFound(err)) return;

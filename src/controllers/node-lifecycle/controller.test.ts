@@ -141,6 +141,34 @@ describe('NodeLifecycleController', () => {
   });
 });
 
+describe('NodeLifecycleController startup grace period', () => {
+  let t: TestContext | undefined;
+  afterEach(async () => t?.stop());
+
+  it('gives a node that never posted Ready the startup grace period from its creation', async () => {
+    // Created 10 s before the controller first sees it (the fake clock starts at 03:04:05).
+    const node: Node = { metadata: { name: 'new', creationTimestamp: '2024-01-02T03:03:55Z' } };
+    t = newTestContext([{ gvr: NODES, object: node }], {
+      nodeMonitorGracePeriodMs: 40_000,
+      nodeStartupGracePeriodMs: 60_000,
+    });
+    const c = new NodeLifecycleController(t.ctx);
+    await t.start();
+    await c.monitorNodeHealth();
+    t.clock.step(45_000);
+    await c.monitorNodeHealth();
+    let cur = await t.client.resource(NODES).get('', 'new');
+    assert.equal(cur.status?.conditions, undefined, 'past the monitor grace period, within the startup one');
+    t.clock.step(6_000);
+    await c.monitorNodeHealth();
+    cur = await t.client.resource(NODES).get('', 'new');
+    const ready = cur.status?.conditions?.find((x) => x.type === 'Ready');
+    assert.equal(ready?.status, 'Unknown');
+    assert.equal(ready?.reason, 'NodeStatusNeverUpdated');
+    assert.equal(ready?.message, 'Kubelet never posted node status.');
+  });
+});
+
 describe('TaintEvictionController', () => {
   let t: TestContext | undefined;
   afterEach(async () => t?.stop());

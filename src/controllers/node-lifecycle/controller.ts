@@ -6,7 +6,9 @@
 // not-ready, NoSchedule and NoExecute, plus the pressure and unschedulable taints) and
 // marks pods on nodes that are not Ready as not Ready. Heartbeat times are compared on
 // this controller's own clock (when it *observed* a change), never against the node's
-// clock, as upstream does to be immune to clock skew.
+// clock, as upstream does to be immune to clock skew. A node that has never posted a Ready
+// condition gets the longer `nodeStartupGracePeriod`, counted from its creation, so a
+// kubelet that is still starting is not declared dead.
 import type { Node, Pod } from '../../api/generated/types/core-v1.js';
 import type { Lease } from '../../api/generated/types/coordination-v1.js';
 import type { Lister } from '../../client/cache/listers.js';
@@ -51,6 +53,7 @@ export class NodeLifecycleController implements Controller {
   private readonly log: Logger;
   private readonly recorder: EventRecorder;
   private readonly graceMs: number;
+  private readonly startupGraceMs: number;
   private readonly health = new Map<string, NodeHealth>();
   private readonly synced: Array<{ waitForSync(s?: AbortSignal): Promise<boolean> }>;
   /** How often nodes are checked (upstream 5 s; shorter when the grace period is short). */
@@ -63,6 +66,7 @@ export class NodeLifecycleController implements Controller {
     this.log = ctx.log;
     this.recorder = ctx.recorder('node-controller');
     this.graceMs = ctx.options.nodeMonitorGracePeriodMs;
+    this.startupGraceMs = ctx.options.nodeStartupGracePeriodMs;
     this.monitorPeriodMs = Math.max(100, Math.min(NODE_MONITOR_PERIOD_MS, Math.floor(this.graceMs / 4)));
     const n = ctx.informers.forResource(NODES);
     const l = ctx.informers.forResource(LEASES);
@@ -101,18 +105,24 @@ export class NodeLifecycleController implements Controller {
     let node = this.nodes.getByKey(name);
     if (node === undefined) return;
     const now = this.clock.now();
-    const heartbeat = nodeCondition(node, 'Ready')?.lastHeartbeatTime;
+    const ready = nodeCondition(node, 'Ready');
+    const heartbeat = ready?.lastHeartbeatTime;
     const leaseRenew = this.leases.getByKey(`${NODE_LEASE_NAMESPACE}/${name}`)?.spec?.renewTime;
     const h = this.health.get(name);
     if (h === undefined) {
-      this.health.set(name, { probeTimestamp: now, heartbeat, leaseRenew });
+      // A node first seen without a Ready condition has been starting since its creation
+      // (upstream probes such a node from its creationTimestamp).
+      const created = Date.parse(node.metadata?.creationTimestamp ?? '');
+      const since = ready === undefined && !Number.isNaN(created) ? Math.min(now, created) : now;
+      this.health.set(name, { probeTimestamp: since, heartbeat, leaseRenew });
     } else if (h.heartbeat !== heartbeat || h.leaseRenew !== leaseRenew) {
       h.probeTimestamp = now;
       h.heartbeat = heartbeat;
       h.leaseRenew = leaseRenew;
     }
     const probe = this.health.get(name)?.probeTimestamp ?? now;
-    if (now - probe > this.graceMs) {
+    const grace = ready === undefined ? this.startupGraceMs : this.graceMs;
+    if (now - probe > grace) {
       const updated = markUnknown(node, formatTimestamp(now));
       if (updated !== undefined) {
         node = await this.client.resource(NODES).updateStatus('', updated);

@@ -37,5 +37,34 @@ describe('PodGCController', () => {
     await t.settle();
     await c.gc();
     assert.deepEqual(await names(), ['done2', 'done3', 'live']);
+    // Both pods no kubelet will finish were marked Failed first; the orphan also says why.
+    const statusPatches = t.client
+      .actions()
+      .filter((a) => a.verb === 'patch' && a.subresource === 'status')
+      .map((a) => ({ name: a.name, body: a.object }));
+    assert.deepEqual(statusPatches, [
+      {
+        name: 'pending-del',
+        body: { metadata: { uid: 'uid-pending-del' }, status: { phase: 'Failed' } },
+      },
+      {
+        name: 'orphan',
+        body: {
+          metadata: { uid: 'uid-orphan' },
+          status: {
+            phase: 'Failed',
+            conditions: [
+              {
+                type: 'DisruptionTarget',
+                status: 'True',
+                reason: 'DeletionByPodGC',
+                message: 'PodGC: node no longer exists',
+                lastTransitionTime: '2024-01-02T03:04:45Z',
+              },
+            ],
+          },
+        },
+      },
+    ]);
   });
 });

@@ -3,13 +3,16 @@
 // nodes that no longer exist — once the node has been missing for a quarantine period and
 // the API confirms it is gone, so a node that is merely late in the cache is not mistaken
 // for a deleted one; (3) terminating pods that were never scheduled (no kubelet will ever
-// finish their deletion).
-import type { Node, Pod } from '../../api/generated/types/core-v1.js';
+// finish their deletion). Before an orphaned or unscheduled pod is deleted it is marked
+// Failed (orphans also get the DisruptionTarget condition, reason DeletionByPodGC): no
+// kubelet will ever report its end, and Jobs and PDBs read why it went from its status.
+import type { Node, Pod, PodCondition } from '../../api/generated/types/core-v1.js';
 import type { Lister } from '../../client/cache/listers.js';
 import type { Clock } from '../../client/clock.js';
 import type { Client } from '../../client/interface.js';
 import { errorText, type Logger } from '../../client/log.js';
 import { NODES, PODS } from '../../client/resources.js';
+import { formatTimestamp } from '../../machinery/object-meta.js';
 import { isNotFound } from '../../machinery/status-error.js';
 import { isPodTerminal } from '../endpoints/pod-util.js';
 import { runPeriodically } from '../endpoints/work-loop.js';
@@ -19,6 +22,14 @@ import type { Controller, ControllerContext } from '../types.js';
 export const GC_CHECK_PERIOD_MS = 20_000;
 /** How long a node must be missing before its pods count as orphaned (upstream quarantineTime). */
 export const QUARANTINE_MS = 40_000;
+
+/** The condition an orphaned pod gets before deletion (upstream's, since PodDisruptionConditions). */
+export const ORPHANED_POD_CONDITION = {
+  type: 'DisruptionTarget',
+  status: 'True',
+  reason: 'DeletionByPodGC',
+  message: 'PodGC: node no longer exists',
+} as const;
 
 /** The pod-garbage-collector controller. */
 export class PodGCController implements Controller {
@@ -98,16 +109,52 @@ export class PodGCController implements Controller {
       }
     }
     for (const pod of pods) {
-      if (deleted.has(pod.spec?.nodeName ?? '')) await this.forceDelete(pod, 'orphaned pod on deleted node');
+      if (deleted.has(pod.spec?.nodeName ?? ''))
+        await this.markFailedAndDelete(pod, 'orphaned pod on deleted node', ORPHANED_POD_CONDITION);
     }
   }
 
   private async gcUnscheduledTerminating(pods: Pod[]): Promise<void> {
     for (const pod of pods) {
       if (pod.metadata?.deletionTimestamp !== undefined && (pod.spec?.nodeName ?? '') === '') {
-        await this.forceDelete(pod, 'unscheduled terminating pod');
+        await this.markFailedAndDelete(pod, 'unscheduled terminating pod');
       }
     }
+  }
+
+  // Marks a pod Failed (with `condition`) unless it already finished, then deletes it
+  // (upstream markFailedAndDeletePodWithCondition). The status patch carries the pod's uid,
+  // so a pod re-created under the same name is never touched.
+  private async markFailedAndDelete(pod: Pod, why: string, condition?: PodCondition): Promise<void> {
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    if (!isPodTerminal(pod)) {
+      const status: NonNullable<Pod['status']> = { phase: 'Failed' };
+      if (condition !== undefined) {
+        const existing = (pod.status?.conditions ?? []).find((c) => c.type === condition.type);
+        const lastTransitionTime =
+          existing?.status === condition.status && existing.lastTransitionTime !== undefined
+            ? existing.lastTransitionTime
+            : formatTimestamp(this.clock.now());
+        status.conditions = [{ ...condition, lastTransitionTime }];
+      }
+      try {
+        await this.client
+          .resource(PODS)
+          .patch(
+            ns,
+            name,
+            'strategic',
+            { metadata: { uid: pod.metadata?.uid }, status },
+            { subresource: 'status' },
+          );
+      } catch (err) {
+        if (isNotFound(err)) return;
+        this.log.error('pod GC status update failed', { pod: `${ns}/${name}`, error: errorText(err) });
+        return;
+      }
+    }
+    await this.forceDelete(pod, why);
   }
 
   private async forceDelete(pod: Pod, why: string): Promise<void> {
