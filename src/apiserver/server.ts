@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { ensureClusterPKI } from '../pki/cluster-pki.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
@@ -17,7 +18,9 @@ import {
   createAdmissionChain,
   ensureBuiltinPriorityClasses,
 } from './admission/index.js';
-import { Authenticator } from './auth/authenticate.js';
+import { Authenticator, type TokenAuthenticator } from './auth/authenticate.js';
+import { type BootstrapSecret, BootstrapTokenAuthenticator } from './auth/bootstrap-token.js';
+import { TokenFileAuthenticator } from './auth/token-file.js';
 import { forbiddenError } from './auth/authorizer.js';
 import {
   createRBACAuthorizer,
@@ -29,6 +32,7 @@ import {
 import { TokenIssuer } from './auth/service-account-token.js';
 import { bootstrapObjects } from './bootstrap.js';
 import { Discovery } from './discovery.js';
+import { MasterEndpointReconciler } from './endpoint-reconciler.js';
 import { handleUpgrade, KubeletConnector } from './connect/index.js';
 import { handleResource } from './dispatch.js';
 import { defaultHooks } from './hooks.js';
@@ -57,6 +61,19 @@ export interface ApiServerOptions {
   serviceCIDR?: string;
   /** NodePort range (default 30000-32767). */
   nodePortRange?: [number, number];
+  /** Static bearer tokens (`--token-auth-file`, upstream CSV format). */
+  tokenAuthFile?: string;
+  /** This server's identity Lease, behind the `kubernetes` endpoints (endpoint-reconciler.ts). */
+  identityLease?: {
+    /** Distinct per API server sharing a datastore (default: host name and data dir). */
+    seed?: string;
+    /** Default 15 s (upstream's master lease TTL). */
+    durationSeconds?: number;
+    /** Default 10 s (upstream's endpoint reconciler interval). */
+    renewIntervalMs?: number;
+  };
+  /** Background failures of the endpoint reconciler (default: ignored; the next round retries). */
+  onError?: (err: unknown) => void;
 }
 
 /** A running API server. */
@@ -142,7 +159,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   );
   const stores = new StoreRegistry(storage, defaultHooks(), serviceStrategyOverride(allocator));
   const tokens = new TokenIssuer(pki.serviceAccountKeyPem);
-  const authn = new Authenticator(tokens);
+  // Bootstrap tokens are checked against the Secret watch cache (a map read per request).
+  const secrets = stores.byName('', 'secrets');
+  await secrets.start();
+  const bearer: TokenAuthenticator[] = [
+    new BootstrapTokenAuthenticator(
+      (name) => secrets.cache.get(secrets.key('kube-system', name))?.obj as BootstrapSecret | undefined,
+    ),
+  ];
+  if (opts.tokenAuthFile !== undefined) bearer.unshift(TokenFileAuthenticator.fromFile(opts.tokenAuthFile));
+  const authn = new Authenticator(tokens, bearer);
   // RBAC reads roles and bindings from the stores' watch caches, so it is built from the
   // stores before the server listens; the default policy is ensured after bootstrap.
   await ensureBootstrapPolicy(stores);
@@ -265,6 +291,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const port = (server.address() as AddressInfo).port;
   ctx.discovery = new Discovery({ serverAddress: `${advertise}:${port}` });
   await bootstrapObjects(stores, allocator, { advertiseAddress: advertise, port });
+  const lease = opts.identityLease ?? {};
+  const endpoints = new MasterEndpointReconciler(stores, {
+    address: advertise,
+    port,
+    identitySeed: lease.seed ?? `${hostname()}:${resolvePath(opts.dataDir)}`,
+    ...(lease.durationSeconds !== undefined ? { leaseDurationSeconds: lease.durationSeconds } : {}),
+    ...(lease.renewIntervalMs !== undefined ? { renewIntervalMs: lease.renewIntervalMs } : {}),
+    ...(opts.onError !== undefined ? { onError: opts.onError } : {}),
+  });
+  await endpoints.start();
   await ensureBuiltinPriorityClasses(stores);
   isReady = true;
   const url = `https://${advertise}:${port}`;
@@ -283,6 +319,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     storage,
     async close(): Promise<void> {
       isReady = false;
+      // Leave the `kubernetes` endpoints before the listener goes, as upstream's reconciler does.
+      await endpoints.stop({ removeSelf: true });
       for (const ac of inflight) ac.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const sock of sockets) sock.destroy();

@@ -6,6 +6,7 @@ import { FlagError, parseFlags } from './flags.js';
 
 const USAGE = `Usage: kts apiserver --data-dir DIR [--https-port 6443] [--bind-address 0.0.0.0]
   [--datastore-endpoint memory:// | sqlite://PATH | etcd://HOST:PORT,...] [--advertise-address IP] [--tls-san NAME]...
+  [--token-auth-file FILE]
 `;
 
 /** The apiserver command. */
@@ -20,6 +21,7 @@ export const apiserver: Command = async (args) => {
       'advertise-address': 'string',
       'tls-san': 'list',
       'service-cluster-ip-range': 'string',
+      'token-auth-file': 'string',
       help: 'boolean',
     });
   } catch (e) {
@@ -49,6 +51,9 @@ export const apiserver: Command = async (args) => {
       ? { advertiseAddress: f.values['advertise-address'] }
       : {}),
     ...(Array.isArray(f.values['tls-san']) ? { tlsSans: f.values['tls-san'] } : {}),
+    ...(typeof f.values['token-auth-file'] === 'string'
+      ? { tokenAuthFile: f.values['token-auth-file'] }
+      : {}),
     ...(typeof f.values['service-cluster-ip-range'] === 'string'
       ? { serviceCIDR: f.values['service-cluster-ip-range'] }
       : {}),

@@ -1,6 +1,6 @@
 // `kts kubelet --kubeconfig K [--node-name N] [--runtime cri|process]
 //   [--container-runtime-endpoint unix:///…] [--data-dir DIR] [--pod-manifest-path DIR]`:
-// runs a kubelet until SIGINT/SIGTERM. On the cri runtime without an endpoint, kts starts
+// runs a kubelet until SIGINT/SIGTERM, with the static pods of `--pod-manifest-path`. On the cri runtime without an endpoint, kts starts
 // its own containerd under the data dir, imports its built-in pause and busybox images and
 // any tarballs queued by `kts image import`, and networks pods with CNI once the Node has
 // a podCIDR. Stopping the kubelet leaves pods running (a restarted kubelet adopts them);
@@ -10,8 +10,9 @@ import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import { stderrLogger } from '../client/log.js';
+import { errorText, stderrLogger } from '../client/log.js';
 import { RestClient } from '../client/rest-client.js';
+import { parseThresholds } from '../kubelet/eviction.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import {
   type ContainerdDaemon,
@@ -29,7 +30,14 @@ import type { Command } from './main.js';
 
 const USAGE = `Usage: kts kubelet --kubeconfig FILE [--node-name NAME] [--runtime cri|process]
   [--container-runtime-endpoint unix:///PATH] [--data-dir DIR] [--pod-manifest-path DIR]
-  [--cluster-dns IP] [--cluster-domain DOMAIN] [--port 10250] [--v]
+  [--cluster-dns IP] [--cluster-domain DOMAIN] [--port 10250] [--network-kubeconfig FILE]
+  [--cgroup-root /kubepods] [--pod-max-pids -1] [--eviction-hard SIGNAL<QUANTITY,...] [--v]
+
+  --network-kubeconfig  credential that may list and watch every Node, for the host-gw routes
+                        to the other nodes' pods (a kubelet may read only its own Node);
+                        default: --kubeconfig
+  --eviction-hard       hard eviction thresholds; default
+                        memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%
 `;
 
 /** The kubelet command. */
@@ -46,6 +54,10 @@ export const kubelet: Command = async (args) => {
       'cluster-dns': 'string',
       port: 'number',
       'cluster-domain': 'string',
+      'network-kubeconfig': 'string',
+      'cgroup-root': 'string',
+      'pod-max-pids': 'number',
+      'eviction-hard': 'string',
       v: 'boolean',
       help: 'boolean',
     });
@@ -70,8 +82,13 @@ export const kubelet: Command = async (args) => {
     process.stderr.write(`kts kubelet: --runtime must be cri or process\n${USAGE}`);
     return 2;
   }
-  if (typeof v['pod-manifest-path'] === 'string') {
-    process.stderr.write('kts kubelet: warning: static pods (--pod-manifest-path) are not supported yet\n');
+  if (typeof v['eviction-hard'] === 'string') {
+    try {
+      parseThresholds(v['eviction-hard']);
+    } catch (e) {
+      process.stderr.write(`kts kubelet: --eviction-hard: ${errorText(e)}\n${USAGE}`);
+      return 2;
+    }
   }
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   const kubeletDir = join(dataDir, 'agent', 'kubelet');
@@ -120,10 +137,28 @@ export const kubelet: Command = async (args) => {
     runtime,
     dataDir: kubeletDir,
     logger,
-    ...(cniConfDir !== undefined ? { network: { cniConfDir } } : {}),
-    server: { port: typeof v['port'] === 'number' ? v['port'] : 10250 },
+    ...(cniConfDir !== undefined
+      ? {
+          network: {
+            cniConfDir,
+            ...(typeof v['network-kubeconfig'] === 'string'
+              ? {
+                  routesClient: new RestClient({
+                    ...loadKubeconfig(v['network-kubeconfig']),
+                    userAgent: 'kubelet/v1.32.4 (linux) kts',
+                  }),
+                }
+              : {}),
+          },
+        }
+      : {}),
+    server: { port: typeof v.port === 'number' ? v.port : 10250 },
     ...(typeof v['cluster-dns'] === 'string' ? { clusterDNS: v['cluster-dns'] } : {}),
     ...(typeof v['cluster-domain'] === 'string' ? { clusterDomain: v['cluster-domain'] } : {}),
+    ...(typeof v['pod-manifest-path'] === 'string' ? { podManifestPath: v['pod-manifest-path'] } : {}),
+    ...(typeof v['cgroup-root'] === 'string' ? { cgroupRoot: v['cgroup-root'] } : {}),
+    ...(typeof v['pod-max-pids'] === 'number' ? { podMaxPids: v['pod-max-pids'] } : {}),
+    ...(typeof v['eviction-hard'] === 'string' ? { evictionHard: v['eviction-hard'] } : {}),
   });
   const ac = new AbortController();
   const stop = (): void => ac.abort();

@@ -14,7 +14,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'run a whole cluster (API server, controllers, scheduler, node) in one process',
     load: async () => (await import('./server.js')).server,
   },
-  agent: { summary: 'join this machine to a cluster as a node' },
+  agent: {
+    summary: 'join this machine to a cluster as a node',
+    load: async () => (await import('./agent.js')).agent,
+  },
   apiserver: {
     summary: 'run the Kubernetes API server',
     load: async () => (await import('./apiserver.js')).apiserver,

@@ -6,25 +6,31 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { ClusterRoleBinding } from '../api/generated/types/rbac-v1.js';
 import type { Node, Taint } from '../api/generated/types/core-v1.js';
 import { type ApiServer, startApiServer } from '../apiserver/server.js';
-import { CONTROLLER_ROLE_PREFIX, controllerRoles } from '../apiserver/auth/rbac/controller-policy.js';
-import { gvr } from '../client/interface.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
 import { NODES } from '../client/resources.js';
+import { ServiceAccountClientBuilder } from '../client/controller-client-builder.js';
 import { RestClient } from '../client/rest-client.js';
-import { ControllerManager } from '../controllers/manager.js';
+import { CONTROLLER_MANAGER_CLIENT_LIMITS, ControllerManager } from '../controllers/manager.js';
 import { controllerRegistry } from '../controllers/registry.js';
 import { ensureDNSService, runClusterDNS } from '../dns/run.js';
 import { Kubelet } from '../kubelet/kubelet.js';
-import { cleanupProxyRules, runProxy } from '../proxy/run.js';
-import { isAlreadyExists } from '../machinery/status-error.js';
+import { detectInternalIP } from '../kubelet/node-status.js';
+import { cleanupProxyRules, defaultProxyMode, runProxy } from '../proxy/run.js';
 import { ensureClusterPKI } from '../pki/cluster-pki.js';
 import { runScheduler } from '../scheduler/run.js';
-import { type ComponentName, issueComponentIdentities } from './identities.js';
+import { type ComponentName, issueComponentIdentities, removeControllerUnionBindings } from './identities.js';
+import { isExternalDatastore } from './bootstrap-data.js';
+import {
+  DEFAULT_LEADER_ELECTION,
+  type LeaderElectionTimings,
+  prepareSharedPKI,
+  runCandidate,
+} from './high-availability.js';
 import { type NodeRuntime, openNodeRuntime, type RuntimeKind } from './node-runtime.js';
+import { isJoinToken, setupJoin } from './join-token.js';
 
 /** Components `--disable` can turn off (`agent` is an alias of `kubelet`). */
 export const DISABLEABLE = ['scheduler', 'controller-manager', 'kubelet', 'proxy', 'dns'] as const;
@@ -55,6 +61,17 @@ export interface ServerConfig {
   kubeletPort?: number;
   /** How long `startServer` waits for the node to become Ready (default 60 s). */
   nodeReadyTimeoutMs?: number;
+  /** The cluster token (`--token`): keys the shared PKI in an external datastore. */
+  token?: string;
+  /** The node join token (`--agent-token`; default a --token of that shape, else DATA_DIR/agent-token). */
+  agentToken?: string;
+  /** Static bearer tokens for the API server (`--token-auth-file`). */
+  tokenAuthFile?: string;
+  /**
+   * Leader election of the controller manager and scheduler (always on, as in k3s); the API
+   * server's identity Lease lives for the lease duration and is renewed every third of it.
+   */
+  leaderElection?: LeaderElectionTimings;
 }
 
 /** Defaults of the network flags (as k3s). */
@@ -119,7 +136,7 @@ async function nodeAddress(admin: RestClient, nodeName: string): Promise<string 
 /**
  * kube-proxy and cluster DNS. DNS listens on the node's InternalIP (reachable from pods
  * through the bridge, and not clashing with a host resolver on 127.0.0.53) and the
- * `kube-dns` Service at the cluster DNS IP points there; kube-proxy runs in iptables mode
+ * `kube-dns` Service at the cluster DNS IP points there; kube-proxy runs in nftables (else iptables) mode
  * when the machine allows it. Either one failing to start is reported and skipped rather than
  * taking the cluster down: the API, controllers and pods work without them.
  */
@@ -131,7 +148,9 @@ export async function startNodeNetworkComponents(
 ): Promise<Running[]> {
   const running: Running[] = [];
   const admin = new RestClient({ ...loadKubeconfig(kubeconfigs.admin), userAgent: 'kts-server' });
-  const addr = (await nodeAddress(admin, cfg.nodeName)) ?? cfg.advertiseAddress ?? '127.0.0.1';
+  // The kube-dns endpoint must be reachable from every node's pods: never loopback (see
+  // docs/ARCHITECTURE.md, Cluster DNS); without a Node, the address a kubelet would report.
+  const addr = (await nodeAddress(admin, cfg.nodeName)) ?? cfg.advertiseAddress ?? detectInternalIP();
   if (!cfg.disable.has('dns')) {
     const port = cfg.clusterDNSPort ?? 53;
     const ac = new AbortController();
@@ -170,20 +189,24 @@ export async function startNodeNetworkComponents(
     }
   }
   if (!cfg.disable.has('proxy') && kubeconfigs.proxy) {
-    if (!iptablesUsable()) {
-      progress('kube-proxy not started: it needs root and iptables (apt-get install iptables)');
+    // nftables where `nft` works (as `kts proxy`), else iptables.
+    const mode = process.getuid?.() === 0 ? await defaultProxyMode() : 'iptables';
+    if (mode === 'iptables' && !iptablesUsable()) {
+      progress(
+        'kube-proxy not started: it needs root and nft or iptables (apt-get install nftables iptables)',
+      );
     } else {
       const ac = new AbortController();
       const done = runProxy({
         kubeconfig: kubeconfigs.proxy,
         nodeName: cfg.nodeName,
-        mode: 'iptables',
+        mode,
         clusterCIDR: cfg.clusterCIDR,
         signal: ac.signal,
         logger: log('kube-proxy'),
       });
       done.catch((e: unknown) => progress(`kube-proxy stopped: ${errorText(e)}`));
-      progress('kube-proxy started (iptables)');
+      progress(`kube-proxy started (${mode})`);
       running.push({
         name: 'proxy',
         stop: async () => {
@@ -199,40 +222,6 @@ export async function startNodeNetworkComponents(
   }
   admin.close();
   return running;
-}
-
-const CLUSTERROLEBINDINGS = gvr<ClusterRoleBinding>('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
-
-/** Name prefix of the bindings that give the controller manager its controllers' roles. */
-export const CONTROLLER_UNION_BINDING_PREFIX = 'kts:kube-controller-manager:';
-
-/**
- * Binds every `system:controller:*` role to `system:kube-controller-manager`. Upstream runs
- * each controller as its own service account (--use-service-account-credentials); the kts
- * manager shares one client, so its identity holds the union of the controller roles —
- * exactly those, nothing more (no cluster-admin).
- */
-export async function ensureControllerManagerBindings(admin: RestClient): Promise<void> {
-  const api = admin.resource(CLUSTERROLEBINDINGS);
-  await Promise.all(
-    controllerRoles().map(async (role) => {
-      const roleName = role.metadata?.name ?? '';
-      const name = `${CONTROLLER_UNION_BINDING_PREFIX}${roleName.slice(CONTROLLER_ROLE_PREFIX.length)}`;
-      try {
-        await api.create('', {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name, labels: { 'kubernetes.io/bootstrapping': 'kts' } },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-          subjects: [
-            { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:kube-controller-manager' },
-          ],
-        });
-      } catch (e) {
-        if (!isAlreadyExists(e)) throw e;
-      }
-    }),
-  );
 }
 
 function nodeReady(n: Node): boolean {
@@ -318,6 +307,16 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
     for (const c of clients.splice(0)) c.close();
   };
 
+  const le = { ...DEFAULT_LEADER_ELECTION, ...cfg.leaderElection };
+  if (cfg.datastoreEndpoint !== undefined && isExternalDatastore(cfg.datastoreEndpoint)) {
+    // Before the API server reads DATA_DIR/tls: every server on the datastore shares one CA.
+    const shared = await prepareSharedPKI(cfg.dataDir, cfg.datastoreEndpoint, cfg.token);
+    progress(
+      shared.outcome === 'stored'
+        ? 'cluster CA and service-account key stored in the datastore (encrypted with the token)'
+        : 'cluster CA and service-account key loaded from the datastore',
+    );
+  }
   const api: ApiServer = await startApiServer({
     dataDir: cfg.dataDir,
     httpsPort: cfg.httpsPort,
@@ -325,7 +324,13 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
     ...(cfg.bindAddress !== undefined ? { bindAddress: cfg.bindAddress } : {}),
     ...(cfg.advertiseAddress !== undefined ? { advertiseAddress: cfg.advertiseAddress } : {}),
     ...(cfg.datastoreEndpoint !== undefined ? { datastoreEndpoint: cfg.datastoreEndpoint } : {}),
-    ...(cfg.tlsSans !== undefined ? { tlsSans: cfg.tlsSans } : {}),
+    tlsSans: [cfg.nodeName, ...(cfg.tlsSans ?? [])],
+    ...(cfg.tokenAuthFile !== undefined ? { tokenAuthFile: cfg.tokenAuthFile } : {}),
+    identityLease: {
+      durationSeconds: Math.max(1, Math.ceil(le.leaseDurationMs / 1000)),
+      renewIntervalMs: Math.max(250, Math.floor(le.leaseDurationMs / 3)),
+    },
+    onError: (e) => logFor('kube-apiserver').error('endpoint reconciler', { err: errorText(e) }),
   });
   running.push({ name: 'apiserver', stop: () => api.close() });
   const timings: ServerTimings = { apiReadyMs: since() };
@@ -349,30 +354,57 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
       return id.kubeconfigPath;
     };
 
+    const joinLine = await setupJoin(admin, {
+      dataDir: cfg.dataDir,
+      server: api.url,
+      caPem: pki.ca.certPem,
+      ...(cfg.agentToken !== undefined
+        ? { token: cfg.agentToken }
+        : isJoinToken(cfg.token)
+          ? { token: cfg.token }
+          : {}),
+    });
+    progress(`join more nodes with: ${joinLine}`);
+
     const startups: Promise<void>[] = [];
     if (!cfg.disable.has('controller-manager')) {
-      await ensureControllerManagerBindings(admin);
-      const client = new RestClient({
+      await removeControllerUnionBindings(admin);
+      const managerConfig = {
         ...loadKubeconfig(kubeconfigOf('controller-manager')),
+        ...CONTROLLER_MANAGER_CLIENT_LIMITS,
         userAgent: 'kube-controller-manager/v1.32.0 (kts)',
-      });
+      };
+      const client = new RestClient(managerConfig);
       clients.push(client);
+      // Each controller runs as its own kube-system ServiceAccount (upstream's
+      // --use-service-account-credentials); the manager's identity keeps only its own role.
+      const builder = new ServiceAccountClientBuilder({ client, config: managerConfig });
       const manager = new ControllerManager({
         client,
+        clientBuilder: builder,
         registry: controllerRegistry,
+        // The token cleaner runs as in kubeadm clusters.
+        controllers: ['*', 'tokencleaner'],
         rootCA: pki.ca.certPem,
+        // csrsigning signs node certificates with the cluster CA (upstream's --cluster-signing-*-file).
+        clusterSigning: pki.ca,
         options: { clusterCIDR: cfg.clusterCIDR },
         log: logFor('kube-controller-manager'),
+        leaderElect: true,
+        leaderElection: le,
       });
       const ac = new AbortController();
-      const done = manager.run(ac.signal).catch((e: unknown) => {
-        logFor('kube-controller-manager').error('controller manager failed', { err: errorText(e) });
+      const done = runCandidate('kube-controller-manager', (signal) => manager.run(signal), {
+        signal: ac.signal,
+        retryMs: le.retryPeriodMs,
+        log: logFor('kube-controller-manager'),
       });
       running.push({
         name: 'controller-manager',
         stop: async () => {
           ac.abort();
           await done;
+          builder.close();
         },
       });
       timings.controllersStartedMs = since();
@@ -384,15 +416,23 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
       const readyP = new Promise<void>((r) => {
         ready = r;
       });
-      const done = runScheduler({
-        kubeconfig: kubeconfigOf('scheduler'),
-        leaderElect: false,
-        signal: ac.signal,
-        logger: logFor('kube-scheduler'),
-        onReady: () => ready(),
-      }).catch((e: unknown) => {
-        logFor('kube-scheduler').error('scheduler failed', { err: errorText(e) });
-      });
+      let elected = false;
+      const done = runCandidate(
+        'kube-scheduler',
+        (signal) =>
+          runScheduler({
+            kubeconfig: kubeconfigOf('scheduler'),
+            leaderElect: true,
+            ...le,
+            signal,
+            logger: logFor('kube-scheduler'),
+            onReady: () => {
+              elected = true;
+              ready();
+            },
+          }),
+        { signal: ac.signal, retryMs: le.retryPeriodMs, log: logFor('kube-scheduler') },
+      );
       running.push({
         name: 'scheduler',
         stop: async () => {
@@ -400,11 +440,20 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
           await done;
         },
       });
-      // The node starts meanwhile; the scheduler's readiness is awaited before returning.
+      // The node starts meanwhile. The scheduler is ready once it leads; a standby (another
+      // server holds kube-system/kube-scheduler) is not waited for beyond one lease duration.
+      void Promise.race([readyP, done]).then(() => {
+        if (!elected) return;
+        timings.schedulerReadyMs = since();
+        progress(`scheduler ready, leading kube-system/kube-scheduler (${fmt(timings.schedulerReadyMs)})`);
+      });
       startups.push(
-        Promise.race([readyP, done]).then(() => {
-          timings.schedulerReadyMs = since();
-          progress(`scheduler ready (${fmt(timings.schedulerReadyMs)})`);
+        Promise.race([
+          readyP,
+          done,
+          new Promise<void>((r) => setTimeout(r, le.leaseDurationMs).unref()),
+        ]).then(() => {
+          if (!elected) progress('scheduler standing by (another server leads kube-system/kube-scheduler)');
         }),
       );
     }

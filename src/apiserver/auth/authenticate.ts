@@ -1,6 +1,7 @@
 // Request authentication: x509 client certificates (verified by TLS against the cluster CA:
-// CN is the user, O the groups), bearer service-account tokens, and anonymous. Every
-// authenticated user also gets `system:authenticated`, as upstream adds it.
+// CN is the user, O the groups), bearer tokens (static token file, bootstrap tokens, then
+// service-account JWTs, as upstream's union tries them), and anonymous. Every authenticated
+// user also gets `system:authenticated`, as upstream adds it.
 import type { TLSSocket } from 'node:tls';
 import { unauthorized } from '../../machinery/status-error.js';
 import type { UserInfo } from '../endpoints/scope.js';
@@ -15,19 +16,38 @@ export interface AuthnInput {
   authorization: string | undefined;
 }
 
+/** A bearer-token authenticator that declines (undefined) tokens it does not know. */
+export interface TokenAuthenticator {
+  authenticateToken(token: string, now: Date): UserInfo | undefined;
+}
+
+function withAuthenticated(u: UserInfo): UserInfo {
+  return u.groups.includes('system:authenticated')
+    ? u
+    : { ...u, groups: [...u.groups, 'system:authenticated'] };
+}
+
 /** Resolves the user of a request; throws 401 for bad credentials. */
 export class Authenticator {
   // A client certificate is fixed for the life of a TLS connection, so its user is computed
   // once per connection rather than per request (getPeerCertificate is costly).
   private readonly certUsers = new WeakMap<object, UserInfo>();
 
-  constructor(private readonly tokens: TokenIssuer) {}
+  /** `bearer` are tried in order before service-account tokens. */
+  constructor(
+    private readonly tokens: TokenIssuer,
+    private readonly bearer: readonly TokenAuthenticator[] = [],
+  ) {}
 
   authenticate(input: AuthnInput, now: Date): UserInfo {
     const auth = input.authorization;
     if (auth !== undefined && auth !== '') {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
       if (!m) throw unauthorized();
+      for (const b of this.bearer) {
+        const u = b.authenticateToken(m[1]!, now);
+        if (u !== undefined) return withAuthenticated(u);
+      }
       const v = this.tokens.verify(m[1]!, now);
       if ('error' in v) throw unauthorized();
       const k = v.claims['kubernetes.io'];

@@ -13,7 +13,7 @@ import { parseRV } from '../registry/list-options.js';
 import type { KObject } from '../registry/object.js';
 import type { Store } from '../registry/store.js';
 import { type CacheEntry, type CacheEvent, decodeEntry } from '../registry/watch-cache.js';
-import { apiVersionOf, withTypeMeta } from './render.js';
+import { apiVersionOf, partial, withTypeMeta } from './render.js';
 
 /** Most bytes a watch may have queued for a slow client before it is closed. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
@@ -81,20 +81,16 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
       tableHeaderSent = true;
       return t;
     }
-    if (w.rep.kind === 'partial') {
-      return {
-        kind: 'PartialObjectMetadata',
-        apiVersion: `meta.k8s.io/${w.rep.version}`,
-        metadata: obj.metadata ?? {},
-      };
-    }
+    if (w.rep.kind === 'partial') return partial(obj, w.rep.version);
     return withTypeMeta(obj, r);
   };
   const sendError = (status: Status): void => send('ERROR', status);
   const bookmark = (rv: number, extra?: Record<string, string>): void => {
+    // A metadata-only watch gets its bookmarks as PartialObjectMetadata too, as upstream.
+    const partialVersion = w.rep.kind === 'partial' ? w.rep.version : undefined;
     send('BOOKMARK', {
-      kind: r.kind,
-      apiVersion: apiVersionOf(r),
+      kind: partialVersion !== undefined ? 'PartialObjectMetadata' : r.kind,
+      apiVersion: partialVersion !== undefined ? `meta.k8s.io/${partialVersion}` : apiVersionOf(r),
       metadata: {
         resourceVersion: String(rv),
         creationTimestamp: null,
@@ -103,8 +99,11 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
     });
   };
 
+  // Events at or before the revision the client resumes from were already seen (the cache
+  // may lag a list that was read from storage).
+  let resumeRV = 0;
   const onEvent = (ev: CacheEvent): void => {
-    if (!ev.cur.key.startsWith(prefix)) return;
+    if (ev.rv <= resumeRV || !ev.cur.key.startsWith(prefix)) return;
     const filtered = !(q.labelSelector.empty() && q.fieldSelector.empty());
     if (!filtered) {
       send(ev.type, render(ev.cur.obj));
@@ -158,6 +157,7 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
     if (q.sendInitialEvents === true) bookmark(sub.rv, { 'k8s.io/initial-events-end': 'true' });
   } else {
     const from = parseRV(rv);
+    resumeRV = from;
     const sub = store.cache.subscribe(from, listener);
     if (sub) {
       cleanups.push(sub.unsubscribe);

@@ -1,6 +1,7 @@
 // POST, PUT and DELETE of a resource (and DELETE of a collection). Each decodes and checks
 // its body, runs schema validation per fieldValidation, then hands the object to the
 // generic Store, which owns everything after that.
+import { isCSRResource, stampCSRRequester } from '../auth/csr-requester.js';
 import { definitionForGVK } from '../../api/schema.js';
 import { validateSchema } from '../../api/validation/schema-validate.js';
 import { badRequest } from '../../machinery/status-error.js';
@@ -65,6 +66,7 @@ export async function handleCreate(s: Scope): Promise<void> {
   const { obj, duplicates } = await readObject(s);
   checkTypeMeta(s, obj);
   checkSchema(s, obj, duplicates, wo);
+  if (isCSRResource(s.resource)) stampCSRRequester(obj, s.user);
   // The body was decoded for this request alone: the Store may use it without a copy.
   const created = await s.store.create(s.info.namespace, obj, wo, true);
   writeStored(s.res, 201, created, s);
