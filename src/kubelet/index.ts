@@ -4,7 +4,9 @@
 // status subresource, and removes a deleted pod's API object once its containers stopped.
 // The runtime is the only record of running pods (labels `io.kubernetes.pod.uid`, …), so a
 // restarted kubelet adopts them. Volumes, env, probes and status computation are pure
-// helpers beside it.
+// helpers beside it. Static pods and their mirrors (static-pods.ts), pod and container
+// cgroups (pod-resources.ts, runtime/cgroupfs.ts), the eviction manager (eviction.ts) and
+// the stats it acts on and `/stats/summary` (node-stats.ts) complete the node agent.
 
 export {
   ContainerBackoff,
@@ -28,7 +30,43 @@ export {
   podLogRoot,
   startKubelet,
 } from './kubelet.js';
+export {
+  DEFAULT_EVICTION_HARD,
+  EvictionManager,
+  evictionMessage,
+  localStorageViolation,
+  parseThresholds,
+  rankForEviction,
+  type Threshold,
+} from './eviction.js';
 export { NODE_LEASE_NAMESPACE, NodeLease } from './node-lease.js';
+export {
+  buildSummary,
+  MachineStats,
+  type NodeObservations,
+  type PodUsage,
+  type StatsProvider,
+  type Summary,
+} from './node-stats.js';
+export {
+  containerResources,
+  milliCPUToQuota,
+  milliCPUToShares,
+  podCgroupLimits,
+  podCgroupPath,
+  qosCgroup,
+} from './pod-resources.js';
+export {
+  CONFIG_HASH_ANNOTATION,
+  CONFIG_MIRROR_ANNOTATION,
+  CONFIG_SEEN_ANNOTATION,
+  CONFIG_SOURCE_ANNOTATION,
+  isMirrorPod,
+  isStaticPod,
+  MirrorPods,
+  parseManifest,
+  StaticPodSource,
+} from './static-pods.js';
 export { KUBELET_VERSION, type MachineInfo, NodeStatusManager, readMachineInfo } from './node-status.js';
 export {
   LABEL_CONTAINER_NAME,
@@ -41,4 +79,4 @@ export {
 export { PodWorkers } from './pod-workers.js';
 export { ProbeManager, runProbe } from './probes.js';
 export { computePodStatus, podPhase, StatusManager } from './status-manager.js';
-export { atomicWrite, podDir, setUpVolumes } from './volumes.js';
+export { atomicWrite, memoryVolumeSize, mountsUnder, podDir, setUpVolumes } from './volumes.js';

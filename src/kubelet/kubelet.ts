@@ -12,7 +12,13 @@ import { CONFIGMAPS, NODES, PODS, SECRETS, SERVICEACCOUNTS } from '../client/res
 import { SharedInformerFactory } from '../client/cache/informer-factory.js';
 import { DeletedFinalStateUnknown } from '../client/cache/store.js';
 import { isNotFound } from '../machinery/status-error.js';
-import { podNetworkConflist, setupNodeNetwork, writeConflist } from '../network/index.js';
+import {
+  desiredHostGwRoutes,
+  podNetworkConflist,
+  RouteSync,
+  setupNodeNetwork,
+  writeConflist,
+} from '../network/index.js';
 import { NodeLease } from './node-lease.js';
 import { ObjectCache } from './object-cache.js';
 import { NodeStatusManager, type MachineInfo, type Readiness, readMachineInfo } from './node-status.js';
@@ -24,6 +30,9 @@ import {
   PodSyncer,
 } from './pod-sync.js';
 import { PodWorkers } from './pod-workers.js';
+import { DEFAULT_EVICTION_HARD, EvictionManager, parseThresholds } from './eviction.js';
+import { buildSummary, MachineStats, type StatsProvider, type Summary } from './node-stats.js';
+import { isMirrorPod, isStaticPod, MirrorPods, StaticPodSource } from './static-pods.js';
 import { ProbeManager } from './probes.js';
 import { type ContainerRuntime, podLogDirectory } from './runtime/runtime.js';
 import { StatusManager } from './status-manager.js';
@@ -42,6 +51,15 @@ export interface KubeletNetworkOptions {
   bridgeName?: string;
   /** Install the cluster-wide masquerade rules (default true). */
   masquerade?: boolean;
+  /** Keep host-gw routes to the other nodes' podCIDRs (default true). */
+  routes?: boolean;
+  /**
+   * The client the routes watch every Node with. The kubelet's own identity may read only
+   * its own Node (the Node authorizer, as upstream's since 1.32), so this one must be allowed
+   * to list and watch all Nodes, as k3s gives flannel its own credential. Default: the
+   * kubelet's client (enough with admin rights).
+   */
+  routesClient?: Client;
 }
 
 /** The kubelet's HTTPS server (logs, exec, attach); see `server/`. */
@@ -71,8 +89,22 @@ export interface KubeletOptions {
    * pods share the node's network and report its address.
    */
   network?: KubeletNetworkOptions;
-  /** Parent cgroup of pod cgroups on the cri runtime (default `/kubepods`). */
+  /** Parent of the QoS and pod cgroups (default `/kubepods`). */
   cgroupRoot?: string;
+  /** `--pod-max-pids`: pids limit of each pod's cgroup (default -1, unlimited). */
+  podMaxPids?: number;
+  /** `--pod-manifest-path`: a directory of static pod manifests. */
+  podManifestPath?: string;
+  /** How often the manifest directory is rescanned (default 5 s; file events rescan sooner). */
+  staticPodScanMs?: number;
+  /** `--eviction-hard` (default upstream's; '' turns node-pressure eviction off). */
+  evictionHard?: string;
+  /** How often the eviction manager observes the node (default 10 s). */
+  evictionIntervalMs?: number;
+  /** How long a pressure condition outlives its threshold (default 5 min). */
+  evictionPressureTransitionMs?: number;
+  /** What the node and its pods use (default measured on this machine). */
+  stats?: StatsProvider;
   clusterDNS?: string;
   clusterDomain?: string;
   clock?: Clock;
@@ -121,7 +153,13 @@ export class Kubelet {
   private readonly loops: Promise<void>[] = [];
   private podFactory: SharedInformerFactory | undefined;
   private nodeFactory: SharedInformerFactory | undefined;
+  private routeFactory: SharedInformerFactory | undefined;
   private server: KubeletServer | undefined;
+  private mirrors: MirrorPods | undefined;
+  private readonly stats: StatsProvider;
+  private readonly eviction: EvictionManager;
+  /** Pods the eviction manager evicted, by uid: their workers kill them and mark them Failed. */
+  private readonly evictions = new Map<string, { message: string; grace: number }>();
 
   /** A kubelet (call start). */
   constructor(private readonly o: KubeletOptions) {
@@ -169,11 +207,31 @@ export class Kubelet {
       clock: this.clock,
       logger: this.log,
       ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
+      ...(o.podMaxPids !== undefined ? { podMaxPids: o.podMaxPids } : {}),
+      memoryCapacityBytes: this.machine.memoryBytes,
       ...(maxSandboxes > 0 ? { maxConcurrentSandboxes: maxSandboxes } : {}),
       ...(o.clusterDNS !== undefined ? { clusterDNS: o.clusterDNS } : {}),
       ...(o.clusterDomain !== undefined ? { clusterDomain: o.clusterDomain } : {}),
     });
     this.statuses = new StatusManager(client);
+    this.stats =
+      o.stats ??
+      new MachineStats({ runtime: o.runtime, dataDir: o.dataDir, podLogRoot: podLogRoot(o.dataDir) });
+    this.eviction = new EvictionManager({
+      thresholds: parseThresholds(o.evictionHard ?? DEFAULT_EVICTION_HARD),
+      stats: this.stats,
+      pods: () => this.workers.pods().filter((p) => !this.evictions.has(p.metadata?.uid ?? '')),
+      evict: async (pod, message, grace) => {
+        this.evictions.set(pod.metadata?.uid ?? '', { message, grace });
+        this.workers.trigger(pod.metadata?.uid ?? '');
+      },
+      clock: this.clock,
+      logger: this.log,
+      onPressureChange: () => void this.nodeStatus?.sync(true).catch(() => {}),
+      ...(o.evictionPressureTransitionMs !== undefined
+        ? { pressureTransitionMs: o.evictionPressureTransitionMs }
+        : {}),
+    });
     this.workers = new PodWorkers(
       (pod) => this.syncPod(pod),
       (uid, pod) => this.removePod(uid, pod),
@@ -221,6 +279,7 @@ export class Kubelet {
       machine: this.machine,
       containerRuntimeVersion: runtimeVersion,
       readiness: () => this.readiness(),
+      pressure: () => this.eviction.pressure(),
       ...(kubeletPort !== undefined ? { kubeletPort } : {}),
       ...(o.statusUpdateMs !== undefined ? { statusUpdateMs: o.statusUpdateMs } : {}),
       ...(o.statusReportMs !== undefined ? { statusReportMs: o.statusReportMs } : {}),
@@ -243,23 +302,76 @@ export class Kubelet {
       onUpdate: (_old, n) => this.onNode(n),
     });
     this.podFactory = new SharedInformerFactory(o.client, { fieldSelector: `spec.nodeName=${o.nodeName}` });
-    const podInf = this.podFactory.forResource(PODS).informer;
+    const { informer: podInf, lister: podLister } = this.podFactory.forResource(PODS);
+    const mirrors = new MirrorPods({
+      client: o.client,
+      nodeName: o.nodeName,
+      nodeUid: () => this.nodeStatus?.current?.metadata?.uid ?? '',
+      cached: (ns, name) => podLister.getByKey(`${ns}/${name}`),
+      logger: this.log,
+    });
+    this.mirrors = mirrors;
+    // A mirror pod is the API's picture of a static pod, never a pod to run: its changes
+    // only wake the static pod's worker (which recreates a deleted or stale mirror).
+    const onMirror = (p: Pod): void => {
+      const st = mirrors.staticFor(p);
+      if (st !== undefined) this.workers.trigger(st.metadata?.uid ?? '');
+      else if (p.metadata?.deletionTimestamp == null && this.o.podManifestPath !== undefined) {
+        // A mirror of a static pod this kubelet no longer has (removed while it was down).
+        void mirrors.deleteMirror(p);
+      }
+    };
     podInf.addEventHandler({
-      onAdd: (p) => this.workers.update(p),
-      onUpdate: (_old, p) => this.workers.update(p),
+      onAdd: (p) => (isMirrorPod(p) ? onMirror(p) : this.workers.update(p)),
+      onUpdate: (_old, p) => (isMirrorPod(p) ? onMirror(p) : this.workers.update(p)),
       onDelete: (p) => {
         const pod = p instanceof DeletedFinalStateUnknown ? p.obj : p;
-        this.workers.delete(pod.metadata?.uid ?? '', pod);
+        if (isMirrorPod(pod)) onMirror(pod);
+        else this.workers.delete(pod.metadata?.uid ?? '', pod);
       },
     });
     this.nodeFactory.start(signal);
     this.podFactory.start(signal);
     await this.nodeFactory.waitForCacheSync(signal);
     await this.podFactory.waitForCacheSync(signal);
+    if (o.podManifestPath !== undefined) {
+      const source = new StaticPodSource({
+        dir: o.podManifestPath,
+        nodeName: o.nodeName,
+        clock: this.clock,
+        logger: this.log,
+        onChange: (pods) => this.setStaticPods(pods),
+        ...(o.staticPodScanMs !== undefined ? { intervalMs: o.staticPodScanMs } : {}),
+      });
+      // Before orphans are collected, so running static pods are adopted, not killed.
+      this.setStaticPods(source.scan());
+      this.loops.push(source.run(signal));
+    }
     await this.removeOrphans().catch((e: unknown) =>
       this.log.error('removing orphaned pods failed', { err: errorText(e) }),
     );
     this.loops.push(this.relistLoop(signal));
+    this.loops.push(this.eviction.run(signal, o.evictionIntervalMs ?? 10_000));
+  }
+
+  /** The node's `/stats/summary` now. */
+  summary(): Promise<Summary> {
+    return buildSummary(this.o.nodeName, this.stats, this.workers.pods(), this.clock.now());
+  }
+
+  /** Kills an evicted pod and records it Failed/Evicted (upstream evictPod + status manager). */
+  private async evictPod(pod: Pod, ev: { message: string; grace: number }): Promise<undefined> {
+    const state = await this.syncer.killPod(pod, ev.grace);
+    const status = this.syncer.statusAfterKill(pod, state);
+    status.phase = 'Failed';
+    status.reason = 'Evicted';
+    status.message = ev.message;
+    status.conditions = [
+      ...(status.conditions ?? []),
+      { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: ev.message },
+    ];
+    await this.statuses.setStatus(pod, status, this.clock.now());
+    return undefined;
   }
 
   private async startServer(cfg: KubeletServerConfig): Promise<number> {
@@ -316,6 +428,7 @@ export class Kubelet {
         writeConflist(net.cniConfDir, podNetworkConflist({ ...opts, dataDir: this.o.dataDir }));
         this.networkConfigured = true;
         this.log.info('pod network configured', { node: this.o.nodeName, podCIDR: cidr });
+        if (net.routes !== false) this.startRouteSync(net.routesClient ?? this.o.client, net.clusterCIDR);
         await this.nodeStatus?.sync(true).catch(() => {});
         for (const p of this.workers.pods()) this.workers.trigger(p.metadata?.uid ?? '');
       } catch (e) {
@@ -326,8 +439,94 @@ export class Kubelet {
     })();
   }
 
+  /**
+   * Pods on other nodes are reached host-gw style: their podCIDR via their InternalIP. Every
+   * Node change re-applies the whole set (RouteSync reads the kernel each time, so it is
+   * level-based). The routes are left in place when the kubelet stops, like the bridge:
+   * running pods keep talking across nodes through a kubelet restart.
+   */
+  private startRouteSync(client: Client, clusterCIDR: string | undefined): void {
+    if (this.routeFactory !== undefined || this.abort.signal.aborted) return;
+    const routes = new RouteSync({
+      nodeName: this.o.nodeName,
+      ...(clusterCIDR !== undefined ? { clusterCIDR } : {}),
+    });
+    this.routeFactory = new SharedInformerFactory(client, { logger: this.log });
+    const nodes = this.routeFactory.forResource(NODES);
+    let pending = false;
+    let lastKey = '';
+    let lastAt = 0;
+    const sync = (): void => {
+      // Bursts of Node updates collapse into one sync, and the periodic status updates of
+      // every node cost nothing while the wanted routes are unchanged (the kernel is still
+      // re-read once a minute, so a route deleted by hand comes back).
+      if (pending) return;
+      pending = true;
+      queueMicrotask(() => {
+        pending = false;
+        const list = nodes.lister.list();
+        const key = desiredHostGwRoutes(list, this.o.nodeName, clusterCIDR)
+          .map((r) => `${r.dst}>${r.via}`)
+          .join(',');
+        const now = this.clock.now();
+        if (key === lastKey && now - lastAt < 60_000) return;
+        routes.sync(list).then(
+          (r) => {
+            if (r.errors.length === 0) {
+              lastKey = key;
+              lastAt = now;
+            }
+            for (const err of r.errors) this.log.error('host-gw route failed', { err: errorText(err) });
+            if (r.applied.replace.length + r.applied.remove.length > 0)
+              this.log.info('host-gw routes changed', {
+                replaced: r.applied.replace.map((x) => `${x.dst} via ${x.via}`).join(','),
+                removed: r.applied.remove.map((x) => x.dst).join(','),
+              });
+          },
+          (e: unknown) => this.log.error('syncing host-gw routes failed', { err: errorText(e) }),
+        );
+      });
+    };
+    nodes.informer.addEventHandler({ onAdd: sync, onUpdate: sync, onDelete: sync });
+    this.routeFactory.start(this.abort.signal);
+  }
+
+  private setStaticPods(pods: Pod[]): void {
+    const { added, removed } = this.mirrors?.setStaticPods(pods) ?? { added: [], removed: [] };
+    for (const p of removed) this.workers.delete(p.metadata?.uid ?? '', p);
+    for (const p of added) {
+      this.log.info('static pod added', { pod: `${p.metadata?.namespace}/${p.metadata?.name}` });
+      this.workers.update(p);
+    }
+  }
+
+  /** A static pod's sync: its mirror first, then the pod, with the status written to the mirror. */
+  private async syncStaticPod(pod: Pod): Promise<number | undefined> {
+    const mirror = await this.mirrors?.ensure(pod);
+    const result = await this.syncer.syncPod(pod);
+    let status = result.status;
+    if (mirror !== undefined) {
+      const written = await this.statuses.setStatus(mirror, result.status, this.clock.now());
+      status = written.status ?? status;
+    } else {
+      // No mirror yet (no Node uid, or being recreated): retry soon so the API hears of it.
+      result.requeueAfterMs = Math.min(result.requeueAfterMs ?? 1000, 1000);
+    }
+    // The worker's pod object is the kubelet's own: keeping the status on it is how the next
+    // sync knows the pod reached a terminal phase.
+    pod.status = { ...status };
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      await this.syncer.killPod(pod, 0);
+      return undefined;
+    }
+    return result.requeueAfterMs;
+  }
+
   private async syncPod(pod: Pod): Promise<number | undefined> {
+    if (isStaticPod(pod)) return this.syncStaticPod(pod);
     const m = pod.metadata ?? {};
+    const evicted = this.evictions.get(m.uid ?? '');
+    if (evicted !== undefined && m.deletionTimestamp == null) return this.evictPod(pod, evicted);
     if (m.deletionTimestamp !== undefined && m.deletionTimestamp !== null) {
       const state = await this.syncer.killPod(pod, gracePeriodSeconds(pod));
       const status = this.syncer.statusAfterKill(pod, state);
@@ -357,10 +556,15 @@ export class Kubelet {
   }
 
   private async removePod(uid: string, pod: Pod): Promise<void> {
+    if (isStaticPod(pod)) {
+      await this.syncer.killPod(pod, gracePeriodSeconds(pod));
+      await this.mirrors?.remove(pod);
+    }
     await this.syncer.killPod(pod, pod.metadata?.deletionGracePeriodSeconds ?? 0);
     await this.syncer.cleanupPod(uid, pod);
     this.statuses.forget(uid);
     this.tokens.delete(uid);
+    this.evictions.delete(uid);
     const m = pod.metadata ?? {};
     await rm(podLogDirectory(podLogRoot(this.o.dataDir), m.namespace ?? '', m.name ?? '', uid), {
       recursive: true,
@@ -368,10 +572,14 @@ export class Kubelet {
     });
   }
 
-  /** Sandboxes of pods this node no longer has (deleted while the kubelet was down). */
+  /** Sandboxes and cgroups of pods this node no longer has (deleted while the kubelet was down). */
   private async removeOrphans(): Promise<void> {
     const sandboxes = await this.o.runtime.listPodSandbox();
     const known = new Set(this.workers.pods().map((p) => p.metadata?.uid ?? ''));
+    const withSandbox = new Set(sandboxes.map((s) => s.labels[LABEL_POD_UID] ?? ''));
+    this.syncer.removeOrphanedCgroups(
+      (uid) => known.has(uid) || withSandbox.has(uid) || this.workers.has(uid),
+    );
     for (const s of sandboxes) {
       const uid = s.labels[LABEL_POD_UID];
       if (uid === undefined || known.has(uid) || this.workers.has(uid)) continue;
@@ -463,6 +671,7 @@ export class Kubelet {
     await Promise.allSettled(this.loops);
     await this.podFactory?.shutdown();
     await this.nodeFactory?.shutdown();
+    await this.routeFactory?.shutdown();
   }
 }
 

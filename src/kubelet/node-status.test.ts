@@ -54,4 +54,21 @@ describe('node status', () => {
     assert.equal(third.find((c) => c.type === 'Ready')?.lastTransitionTime, '1970-01-01T00:50:00Z');
     assert.equal(third.find((c) => c.type === 'Ready')?.reason, 'KubeletReady');
   });
+
+  it("reports the eviction manager's pressure in the conditions with upstream reasons", () => {
+    const now = Date.UTC(2024, 0, 1);
+    const ok = nodeConditions(now, { ready: true });
+    const pressed = nodeConditions(now + 5000, { ready: true }, ok, { memory: true, disk: true, pid: true });
+    const by = (t: string) => pressed.find((c) => c.type === t);
+    assert.equal(by('MemoryPressure')?.status, 'True');
+    assert.equal(by('MemoryPressure')?.reason, 'KubeletHasInsufficientMemory');
+    assert.equal(by('MemoryPressure')?.message, 'kubelet has insufficient memory available');
+    assert.equal(by('DiskPressure')?.reason, 'KubeletHasDiskPressure');
+    assert.equal(by('DiskPressure')?.message, 'kubelet has disk pressure');
+    assert.equal(by('PIDPressure')?.reason, 'KubeletHasInsufficientPID');
+    assert.equal(by('PIDPressure')?.message, 'kubelet has insufficient PID available');
+    // A changed status is a transition; Ready kept its time.
+    assert.equal(by('MemoryPressure')?.lastTransitionTime, '2024-01-01T00:00:05Z');
+    assert.equal(by('Ready')?.lastTransitionTime, '2024-01-01T00:00:00Z');
+  });
 });

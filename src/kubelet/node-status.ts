@@ -146,11 +146,19 @@ export interface Readiness {
   message?: string;
 }
 
+/** Resource pressure the eviction manager observed (all false without one). */
+export interface Pressure {
+  memory: boolean;
+  disk: boolean;
+  pid: boolean;
+}
+
 /** The four node conditions, carrying transition times over from `previous`. */
 export function nodeConditions(
   now: number,
   readiness: Readiness,
   previous: NodeCondition[] = [],
+  pressure: Pressure = { memory: false, disk: false, pid: false },
 ): NodeCondition[] {
   const hb = rfc3339(now);
   const c = (type: string, status: string, reason: string, message: string): NodeCondition => {
@@ -159,9 +167,20 @@ export function nodeConditions(
     return { type, status, reason, message, lastHeartbeatTime: hb, lastTransitionTime: since };
   };
   return [
-    c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-    c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-    c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+    pressure.memory
+      ? c(
+          'MemoryPressure',
+          'True',
+          'KubeletHasInsufficientMemory',
+          'kubelet has insufficient memory available',
+        )
+      : c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+    pressure.disk
+      ? c('DiskPressure', 'True', 'KubeletHasDiskPressure', 'kubelet has disk pressure')
+      : c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+    pressure.pid
+      ? c('PIDPressure', 'True', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available')
+      : c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
     readiness.ready
       ? c('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
       : c('Ready', 'False', 'KubeletNotReady', readiness.message ?? 'kubelet is not ready'),
@@ -226,6 +245,8 @@ export interface NodeStatusManagerOptions extends NodeStatusInputs {
   logger: Logger;
   /** Current readiness (runtime up, network configured). */
   readiness: () => Readiness;
+  /** Current resource pressure (the eviction manager's); none when omitted. */
+  pressure?: () => Pressure;
   /** Longest interval between status writes (upstream nodeStatusReportFrequency: 1 min). */
   statusReportMs?: number;
   /** How often the status is recomputed (upstream nodeStatusUpdateFrequency: 10 s). */
@@ -268,7 +289,7 @@ export class NodeStatusManager {
         },
       },
       spec: {},
-      status: nodeStatus(o, nodeConditions(now, o.readiness())),
+      status: nodeStatus(o, nodeConditions(now, o.readiness(), [], o.pressure?.())),
     };
     try {
       this.node = await o.client.resource(NODES).create('', body, { signal });
@@ -290,7 +311,7 @@ export class NodeStatusManager {
     const o = this.opts;
     const now = o.clock.now();
     const prev = this.node?.status?.conditions ?? [];
-    const status = nodeStatus(o, nodeConditions(now, o.readiness(), prev));
+    const status = nodeStatus(o, nodeConditions(now, o.readiness(), prev, o.pressure?.()));
     const key = comparable(status);
     const due = now - this.lastWrite >= (o.statusReportMs ?? 60_000);
     if (!force && !due && key === this.lastSent) return;

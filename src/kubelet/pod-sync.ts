@@ -11,16 +11,21 @@
 // Killing a pod runs each container's preStop hook, then stops it with what is left of
 // the grace period (SIGTERM, SIGKILL when it runs out), then removes the sandbox.
 
-import { readdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Container, LifecycleHandler, Node, Pod, PodStatus } from '../api/generated/types/core-v1.js';
 import type { Clock } from '../client/clock.js';
 import { errorText, type Logger } from '../client/log.js';
-import { parseQuantity } from '../machinery/quantity.js';
 import { ContainerBackoff, crashLoopMessage } from './container-backoff.js';
 import { containerEnv, EnvError, type EnvSources, expandCommand } from './env.js';
 import { Semaphore } from './object-cache.js';
+import {
+  containerResources,
+  podCgroupLimits,
+  podCgroupPath,
+  qosCgroup,
+  qosClassOf,
+} from './pod-resources.js';
 import { type ProbeManager, runProbe } from './probes.js';
+import { type CgroupFs, hostCgroups } from './runtime/cgroupfs.js';
 import {
   type ContainerConfig,
   type ContainerRuntime,
@@ -71,8 +76,14 @@ export interface PodSyncerOptions {
   probes: ProbeManager;
   clock: Clock;
   logger: Logger;
-  /** Parent cgroup of pod cgroups (default `/kubepods`); only the cri runtime uses it. */
+  /** Parent of the QoS and pod cgroups (default `/kubepods`). */
   cgroupRoot?: string;
+  /** The cgroup file system pod cgroups are written to (default the machine's). */
+  cgroups?: CgroupFs;
+  /** `--pod-max-pids`: the pids limit of each pod cgroup (default -1, unlimited). */
+  podMaxPids?: number;
+  /** The node's memory capacity, for Burstable containers' OOM score adjustment. */
+  memoryCapacityBytes?: number;
   /** Sandboxes created at once (unbounded when omitted). */
   maxConcurrentSandboxes?: number;
   clusterDNS?: string;
@@ -144,12 +155,29 @@ export class PodSyncer {
     return { sandboxes, containers };
   }
 
-  private cgroupParent(pod: Pod): string | undefined {
-    if (this.o.runtime.type !== 'cri') return undefined;
-    const root = this.o.cgroupRoot ?? '/kubepods';
-    const qos = pod.status?.qosClass ?? 'BestEffort';
-    const uid = pod.metadata?.uid ?? '';
-    return qos === 'Guaranteed' ? `${root}/pod${uid}` : `${root}/${qos.toLowerCase()}/pod${uid}`;
+  private cgroupRoot(): string {
+    return this.o.cgroupRoot ?? '/kubepods';
+  }
+
+  /** The pod's cgroup: the runtime's cgroup_parent of its sandbox and containers. */
+  cgroupParent(pod: Pod): string {
+    return podCgroupPath(this.cgroupRoot(), pod);
+  }
+
+  /**
+   * Creates the QoS-class cgroups and the pod's own with its limits (upstream's pod
+   * container manager), before the runtime puts anything in it.
+   */
+  private ensurePodCgroup(pod: Pod): void {
+    const fs = this.o.cgroups ?? hostCgroups;
+    const root = this.cgroupRoot();
+    const qos = qosClassOf(pod);
+    // Only the QoS cgroup the pod needs, so a node leaves no empty ones behind.
+    fs.ensure(root, {});
+    // BestEffort pods share the smallest weight, whatever they do.
+    if (qos === 'BestEffort') fs.ensure(qosCgroup(root, qos), { cpuShares: 2 });
+    else if (qos === 'Burstable') fs.ensure(qosCgroup(root, qos), {});
+    fs.ensure(this.cgroupParent(pod), podCgroupLimits(pod, this.o.podMaxPids ?? -1));
   }
 
   /** The CRI sandbox config of a pod. */
@@ -191,8 +219,15 @@ export class PodSyncer {
       },
     };
     if (config.hostname === undefined) delete config.hostname;
-    const parent = this.cgroupParent(pod);
-    if (parent !== undefined && config.linux !== undefined) config.linux.cgroupParent = parent;
+    if (config.linux !== undefined) {
+      config.linux.cgroupParent = this.cgroupParent(pod);
+      const l = podCgroupLimits(pod);
+      config.linux.resources = {
+        ...(l.cpuShares !== undefined ? { cpuShares: l.cpuShares } : {}),
+        ...(l.cpuQuota !== undefined ? { cpuQuota: l.cpuQuota, cpuPeriod: l.cpuPeriod ?? 100_000 } : {}),
+        ...(l.memoryLimitInBytes !== undefined ? { memoryLimitInBytes: l.memoryLimitInBytes } : {}),
+      };
+    }
     const dns = this.dnsConfig(pod);
     if (dns !== undefined) config.dnsConfig = dns;
     return config;
@@ -295,10 +330,7 @@ export class PodSyncer {
       tty: c.tty === true,
     };
     if (c.workingDir !== undefined) config.workingDir = c.workingDir;
-    const limits = c.resources?.limits ?? {};
-    if (limits.memory !== undefined) {
-      config.linux = { resources: { memoryLimitInBytes: parseQuantity(String(limits.memory)).value() } };
-    }
+    config.linux = { resources: containerResources(pod, c, this.o.memoryCapacityBytes ?? 0) };
     let id: string;
     try {
       id = await this.o.runtime.createContainer(sandboxId, config, sandboxConfig);
@@ -385,6 +417,7 @@ export class PodSyncer {
         for (const s of state.sandboxes) await this.o.runtime.removePodSandbox(s.id).catch(() => {});
         const attempt = sandbox !== undefined ? sandbox.metadata.attempt + 1 : 0;
         const config = this.sandboxConfig(pod, attempt);
+        this.ensurePodCgroup(pod);
         // Bounded: dozens of concurrent creations make every one of them slow.
         const run = (): Promise<string> => this.o.runtime.runPodSandbox(config);
         await (this.sandboxSlots !== undefined ? this.sandboxSlots.run(run) : run());
@@ -607,9 +640,23 @@ export class PodSyncer {
     }
     this.o.probes.removePod(uid);
     this.backoff.forgetPrefix(`${uid}/`);
-    if (pod !== undefined) {
-      const parent = this.cgroupParent(pod);
-      if (parent !== undefined) removeCgroupDirs(parent);
+    if (pod !== undefined) removeCgroupDirs(this.cgroupParent(pod));
+  }
+
+  /**
+   * Removes pod cgroups (`pod<uid>` under the QoS cgroups) of pods the node no longer has:
+   * left by a kubelet that stopped before cleaning up. A cgroup still holding tasks or
+   * containers cannot be removed, so a live pod is never touched.
+   */
+  removeOrphanedCgroups(keep: (uid: string) => boolean): void {
+    const fs = this.o.cgroups ?? hostCgroups;
+    const root = this.cgroupRoot();
+    for (const qos of ['Guaranteed', 'Burstable', 'BestEffort']) {
+      const parent = qosCgroup(root, qos);
+      for (const child of fs.children(parent)) {
+        if (!child.startsWith('pod') || keep(child.slice(3))) continue;
+        fs.remove(`${parent}/${child}`, { retryMs: 0 });
+      }
     }
   }
 
@@ -631,26 +678,9 @@ export class PodSyncer {
   }
 }
 
-/** Removes an (empty) cgroup directory in the v2 hierarchy or every v1 controller. */
+/** Removes an (empty) cgroup in every hierarchy, and its ancestors while they are empty. */
 export function removeCgroupDirs(parent: string): void {
-  const rel = parent.replace(/^\/+/, '');
-  const roots = ['/sys/fs/cgroup'];
-  try {
-    for (const d of readdirSync('/sys/fs/cgroup')) roots.push(join('/sys/fs/cgroup', d));
-  } catch {
-    return;
-  }
-  for (const root of roots) {
-    // Deepest first: pod<uid>, then its QoS directory, while empty.
-    const parts = rel.split('/');
-    for (let n = parts.length; n > 0; n--) {
-      try {
-        rmdirSync(join(root, ...parts.slice(0, n)));
-      } catch {
-        break;
-      }
-    }
-  }
+  hostCgroups.remove(parent, { ancestors: true, retryMs: 0 });
 }
 
 /** A container that cannot start yet, with upstream's waiting reason. */

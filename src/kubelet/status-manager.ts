@@ -258,8 +258,12 @@ export function mergeStatus(old: PodStatus | undefined, next: PodStatus, now: nu
     out.podIP = old.podIP;
     if (old.podIPs !== undefined) out.podIPs = old.podIPs;
   }
-  // A terminal phase is final.
-  if (old?.phase === 'Succeeded' || old?.phase === 'Failed') out.phase = old.phase;
+  // A terminal phase is final, and so is why it was reached (an eviction's reason and message).
+  if (old?.phase === 'Succeeded' || old?.phase === 'Failed') {
+    out.phase = old.phase;
+    if (out.reason === undefined && old.reason !== undefined) out.reason = old.reason;
+    if (out.message === undefined && old.message !== undefined) out.message = old.message;
+  }
   return out;
 }
 

@@ -10,8 +10,9 @@
 // symlink, which is swapped in one rename, so a running container never sees half an
 // update; each sync rewrites them only when the content changed.
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type {
@@ -25,6 +26,7 @@ import type {
 } from '../api/generated/types/core-v1.js';
 import type { Mount } from './runtime/runtime.js';
 import { type EnvContext, podFieldValue, resourceFieldValue } from './env.js';
+import { quantityFromJSON } from '../machinery/quantity.js';
 
 /** What volume contents come from. */
 export interface VolumeSources {
@@ -250,6 +252,7 @@ export async function setUpVolumes(
     const dir = join(podDir(dataDir, uid), 'volumes', pluginDir(v), v.name);
     if (v.emptyDir !== undefined) {
       await mkdir(dir, { recursive: true, mode: 0o777 });
+      if (v.emptyDir.medium === 'Memory') mountTmpfs(dir, memoryVolumeSize(v, pod, ctx));
       await chmod(dir, 0o777);
     } else if (
       v.configMap !== undefined ||
@@ -302,8 +305,60 @@ export function processVolumeEnv(
   });
 }
 
+/**
+ * The size of a memory-backed emptyDir (upstream SizeMemoryBackedVolumes): its sizeLimit,
+ * else the pod's memory limit when every container has one, else the node's allocatable
+ * memory; undefined leaves tmpfs's own default (half the RAM).
+ */
+export function memoryVolumeSize(v: Volume, pod: Pod, ctx: EnvContext): number | undefined {
+  const limit = quantityFromJSON(v.emptyDir?.sizeLimit)?.value();
+  if (limit !== undefined && limit > 0) return limit;
+  const containers = pod.spec?.containers ?? [];
+  const limits = containers.map((c) => quantityFromJSON(c.resources?.limits?.memory)?.value() ?? 0);
+  if (limits.length > 0 && limits.every((l) => l > 0)) return limits.reduce((a, b) => a + b, 0);
+  const allocatable = quantityFromJSON(ctx.node?.status?.allocatable?.memory)?.value();
+  return allocatable !== undefined && allocatable > 0 ? allocatable : undefined;
+}
+
+/** Mount points at or below `dir`, deepest first (from /proc/self/mountinfo). */
+export function mountsUnder(dir: string, mountinfo?: string): string[] {
+  let text = mountinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/mountinfo', 'utf8');
+    } catch {
+      return [];
+    }
+  }
+  const prefix = dir.replace(/\/+$/, '');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    // Field 5 is the mount point, with spaces and the like octal-escaped.
+    const raw = line.split(' ')[4];
+    if (raw === undefined) continue;
+    const mp = raw.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    if (mp === prefix || mp.startsWith(`${prefix}/`)) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/** Mounts a tmpfs of `sizeBytes` at `dir` unless one is there (no root: the directory stays disk-backed). */
+function mountTmpfs(dir: string, sizeBytes: number | undefined): void {
+  if (mountsUnder(dir).includes(dir)) return;
+  const opts = ['mode=0777', ...(sizeBytes !== undefined ? [`size=${sizeBytes}`] : [])].join(',');
+  spawnSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { stdio: 'ignore' });
+}
+
+/** Unmounts every mount left under a pod's directory (memory-backed emptyDirs). */
+export function unmountPodDir(dataDir: string, uid: string): void {
+  if (uid === '') return;
+  for (const mp of mountsUnder(podDir(dataDir, uid))) spawnSync('umount', [mp], { stdio: 'ignore' });
+}
+
 /** Removes a pod's kubelet directory (volumes included; hostPath volumes are never touched). */
 export async function cleanupPodDir(dataDir: string, uid: string): Promise<void> {
   if (uid === '') return;
+  // Unmounted first: removing through a mount point would only empty the tmpfs.
+  unmountPodDir(dataDir, uid);
   await rm(podDir(dataDir, uid), { recursive: true, force: true });
 }

@@ -12,7 +12,10 @@
 //        await setupNodeNetwork({ podCIDR })            // bridge kts0, routes, masquerade
 //        const routes = new RouteSync({ nodeName })     // host-gw routes to other nodes
 //        nodeInformer handlers → routes.sync(nodeLister.list())
-//      and on shutdown `await routes.stop()`.
+//      (the kubelet does this once its pod network is up; its informer watches every Node,
+//      so it needs a credential that may, see KubeletNetworkOptions.routesClient). The
+//      routes outlive the kubelet like the bridge does; `routes.stop()` or teardown
+//      removes them when the node leaves.
 //   2a. `cri` runtime: write the conflist into the private containerd's CNI conf_dir
 //       (`containerd-daemon.ts`: bin_dir=/usr/lib/cni, conf_dir=<root>/cni/net.d) before
 //       the first RunPodSandbox:

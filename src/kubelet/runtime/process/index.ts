@@ -25,4 +25,4 @@
 // terminal size with `stty`.
 
 export { ProcessRuntime, type ProcessRuntimeOptions, processImageRef } from './process-runtime.js';
-export { createMemoryCgroup, type MemoryCgroup, memoryCgroupVersion } from './cgroup.js';
+export { type ContainerCgroup, createContainerCgroup, memoryCgroupVersion } from './cgroup.js';

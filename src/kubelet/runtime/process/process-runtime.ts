@@ -33,7 +33,7 @@ import {
   type StreamOptions,
   type TerminalSize,
 } from '../runtime.js';
-import { createMemoryCgroup, type MemoryCgroup, removeCgroupParent } from './cgroup.js';
+import { type ContainerCgroup, createContainerCgroup, removeCgroupParent } from './cgroup.js';
 
 /** Options of the process runtime. */
 export interface ProcessRuntimeOptions {
@@ -41,7 +41,7 @@ export interface ProcessRuntimeOptions {
   rootDir: string;
   /** Log rotation of container logs. */
   logRotation?: LogRotation;
-  /** Parent cgroup for per-container memory cgroups (default `kts-process`). */
+  /** Parent cgroup of container cgroups when the sandbox names none (default `kts-process`). */
   cgroupParent?: string;
 }
 
@@ -69,7 +69,7 @@ interface ContainerRecord {
   env: Record<string, string>;
   child?: ChildProcess;
   exited?: Promise<void>;
-  cgroup?: MemoryCgroup;
+  cgroup?: ContainerCgroup;
   /** Live output for attach. */
   output: EventEmitter;
 }
@@ -277,12 +277,24 @@ export class ProcessRuntime implements ContainerRuntime {
     }
     const cwd = this.cwd(c);
     await mkdir(cwd, { recursive: true });
-    const limit = c.config.linux?.resources?.memoryLimitInBytes ?? 0;
-    if (limit > 0) c.cgroup = createMemoryCgroup(this.options.cgroupParent ?? 'kts-process', id, limit);
+    const resources = c.config.linux?.resources;
+    const podParent = this.sandboxes.get(c.sandboxId)?.config.linux?.cgroupParent;
+    // A pod cgroup from the kubelet always gets container cgroups (cpu shares apply to
+    // everyone); without one, only a memory limit is worth a cgroup of the runtime's own.
+    if (podParent !== undefined && podParent !== '')
+      c.cgroup = createContainerCgroup(podParent, id, resources);
+    else if ((resources?.memoryLimitInBytes ?? 0) > 0)
+      c.cgroup = createContainerCgroup(this.options.cgroupParent ?? 'kts-process', id, resources);
     // Joining the cgroup before exec means the command's first allocation is already limited.
     const [cmd, ...args] =
       c.cgroup !== undefined
-        ? ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', c.cgroup.dir, ...argv]
+        ? [
+            '/bin/sh',
+            '-c',
+            'for d in $0; do echo $$ > "$d/cgroup.procs" || exit 126; done; exec "$@"',
+            c.cgroup.dirs.join(' '),
+            ...argv,
+          ]
         : (argv as [string, ...string[]]);
     const child = spawn(cmd as string, args, {
       cwd,
@@ -632,10 +644,17 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async removeImage(_image: string): Promise<void> {}
 
-  /** Kills every container (SIGKILL) and removes the runtime's now empty parent cgroup. */
+  /**
+   * Kills every container (SIGKILL) and removes the cgroups left empty: the runtime's own
+   * parent and its pods' (their containers die with the runtime, so nothing else will).
+   */
   async close(): Promise<void> {
     await Promise.all([...this.containers.keys()].map((id) => this.stopContainer(id, 0)));
     removeCgroupParent(this.options.cgroupParent ?? 'kts-process');
+    for (const s of this.sandboxes.values()) {
+      const parent = s.config.linux?.cgroupParent;
+      if (parent !== undefined && parent !== '') removeCgroupParent(parent);
+    }
   }
 }
 
