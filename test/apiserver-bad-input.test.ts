@@ -530,14 +530,16 @@ describe('list and watch options', () => {
   });
 
   it('a watch from a compacted resourceVersion ends with an ERROR event: 410 Expired', async () => {
-    // Secrets: no list or watch has started their cache yet, so an old revision is served
-    // from storage history, which compaction removed.
-    const SECRETS = '/api/v1/namespaces/default/secrets';
-    const first = await c.json('POST', SECRETS, { metadata: { name: 'old' }, data: {} });
+    // PodTemplates: nothing in the server lists or watches them (Secrets, say, are cached
+    // from the start for bootstrap tokens), so an old revision is served from storage
+    // history, which compaction removed.
+    const TEMPLATES = '/api/v1/namespaces/default/podtemplates';
+    const template = { containers: [{ name: 'c', image: 'busybox' }] };
+    const first = await c.json('POST', TEMPLATES, { metadata: { name: 'old' }, template: { spec: template } });
     assert.equal(first.status, 201);
     const oldRV = (first.obj.metadata as { resourceVersion: string }).resourceVersion;
     for (let i = 0; i < 3; i++) {
-      const r = await c.json('POST', SECRETS, { metadata: { name: `s${i}` } });
+      const r = await c.json('POST', TEMPLATES, { metadata: { name: `t${i}` }, template: { spec: template } });
       assert.equal(r.status, 201);
     }
     const cur = await api.server.storage.currentRevision();
@@ -545,7 +547,7 @@ describe('list and watch options', () => {
     const ac = new AbortController();
     let text = '';
     const done = c.stream(
-      `${SECRETS}?watch=true&resourceVersion=${oldRV}`,
+      `${TEMPLATES}?watch=true&resourceVersion=${oldRV}`,
       (chunk) => {
         text += chunk;
       },

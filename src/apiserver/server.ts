@@ -42,6 +42,7 @@ import { parseRequestInfo } from './request-info.js';
 import { StoreRegistry } from './stores.js';
 import type { Authorizer } from './endpoints/reviews.js';
 import type { UserInfo } from './endpoints/scope.js';
+import { ServiceAllocationRepair } from './registry/service-allocation-repair.js';
 import { ServiceAllocator } from './registry/service-allocator.js';
 import { serviceStrategyOverride } from './registry/service-strategy.js';
 
@@ -74,6 +75,8 @@ export interface ApiServerOptions {
   };
   /** Background failures of the endpoint reconciler (default: ignored; the next round retries). */
   onError?: (err: unknown) => void;
+  /** Timing of the Service allocation repair loop (service-allocation-repair.ts). */
+  serviceAllocationRepair?: { intervalMs?: number; graceMs?: number };
 }
 
 /** A running API server. */
@@ -156,6 +159,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const allocator = new ServiceAllocator(
     opts.serviceCIDR ?? '10.43.0.0/16',
     opts.nodePortRange ?? [30000, 32767],
+    // Allocation keys live in the shared datastore, so API servers on it never hand out one value twice.
+    { storage, ...(opts.onError !== undefined ? { onError: opts.onError } : {}) },
   );
   const stores = new StoreRegistry(storage, defaultHooks(), serviceStrategyOverride(allocator));
   const tokens = new TokenIssuer(pki.serviceAccountKeyPem);
@@ -290,6 +295,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const port = (server.address() as AddressInfo).port;
   ctx.discovery = new Discovery({ serverAddress: `${advertise}:${port}` });
+  // The repair's first round gives keys to Services stored before allocation keys existed.
+  await allocator.start();
+  const services = stores.byName('', 'services');
+  const repair = new ServiceAllocationRepair(
+    allocator,
+    async () => (await services.listAll('')).map((e) => e.obj),
+    { ...opts.serviceAllocationRepair, ...(opts.onError !== undefined ? { onError: opts.onError } : {}) },
+  );
+  await repair.start();
   await bootstrapObjects(stores, allocator, { advertiseAddress: advertise, port });
   const lease = opts.identityLease ?? {};
   const endpoints = new MasterEndpointReconciler(stores, {
@@ -325,6 +339,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const sock of sockets) sock.destroy();
       await closed;
+      await repair.stop();
+      await allocator.stop();
       ctx.admission.close();
       aggregation.close();
       authorizer.close();

@@ -262,8 +262,8 @@ export class Store {
     }
   }
 
-  private ctx(namespace: string, wo: { warnings: string[] }): StrategyContext {
-    return { namespace, warnings: wo.warnings, now: this.clock() };
+  private ctx(namespace: string, wo: { warnings: string[]; dryRun?: boolean }): StrategyContext {
+    return { namespace, warnings: wo.warnings, now: this.clock(), dryRun: wo.dryRun === true };
   }
 
   /** GET of one object (from storage: always the latest committed state). */
@@ -405,7 +405,7 @@ export class Store {
     if (this.strategy.tracksGeneration) m.generation = 1;
     else delete m.generation;
     this.hooks.defaults(obj, this.resource);
-    this.strategy.prepareForCreate(obj, ctx);
+    await this.strategy.prepareForCreate(obj, ctx);
     let persisted = false;
     try {
       if (wo.admission) {
@@ -507,6 +507,7 @@ export class Store {
         const text = this.encode(next);
         const kv = await this.storage.update(key, enc.encode(text), cur.modRevision);
         this.committed(key, next, text, kv.modRevision);
+        this.strategy.afterUpdate?.(next, old);
         return { obj: next, created: false };
       } catch (e) {
         if (e instanceof StorageError && e.code === 'Conflict') continue;
@@ -581,7 +582,7 @@ export class Store {
     }
     const ctx = this.ctx(om.namespace ?? '', wo);
     if (mode === 'status') this.strategy.prepareForStatusUpdate(desired, old, ctx);
-    else if (mode === 'main') this.strategy.prepareForUpdate(desired, old, ctx);
+    else if (mode === 'main') await this.strategy.prepareForUpdate(desired, old, ctx);
     this.hooks.defaults(desired, this.resource);
     if (this.strategy.tracksGeneration && specChanged(desired, old)) m.generation = (om.generation ?? 0) + 1;
     if (wo.admission) {

@@ -12,6 +12,8 @@ export interface StrategyContext {
   /** Warnings to return in `Warning` headers. */
   warnings: string[];
   now: Date;
+  /** The write is a dry run: hooks must not leave side effects (allocations) behind. */
+  dryRun?: boolean;
 }
 
 /** Options of a delete as the Store passes them to `gracefulDelete`. */
@@ -30,10 +32,10 @@ export interface Strategy {
   readonly allowCreateOnUpdate: boolean;
   /** PUT without metadata.resourceVersion is allowed (last write wins). */
   readonly allowUnconditionalUpdate: boolean;
-  /** Resets fields the client may not set on create (status of most kinds). */
-  prepareForCreate(obj: KObject, ctx: StrategyContext): void;
-  /** Carries over what a main-resource update may not change (status). */
-  prepareForUpdate(obj: KObject, old: KObject, ctx: StrategyContext): void;
+  /** Resets fields the client may not set on create (status of most kinds); may allocate (async). */
+  prepareForCreate(obj: KObject, ctx: StrategyContext): void | Promise<void>;
+  /** Carries over what a main-resource update may not change (status); may allocate (async). */
+  prepareForUpdate(obj: KObject, old: KObject, ctx: StrategyContext): void | Promise<void>;
   /** Carries over what a status update may not change (spec, labels). */
   prepareForStatusUpdate(obj: KObject, old: KObject, ctx: StrategyContext): void;
   /** Extra semantic validation beyond the shared validators (allocation results, …). */
@@ -53,6 +55,8 @@ export interface Strategy {
   rollbackCreate?(obj: KObject): void;
   /** Called after an object is removed from storage (releases allocations). */
   afterDelete?(obj: KObject): void;
+  /** Called after a main-resource update is stored (releases what the old object held alone). */
+  afterUpdate?(obj: KObject, old: KObject): void;
   /** Called when a delete starts (deletionTimestamp set) — namespaces flip to Terminating. */
   beginDelete?(obj: KObject, ctx: StrategyContext): void;
 }
