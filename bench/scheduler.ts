@@ -2,10 +2,22 @@
 // and TopologySpreading shapes, end to end): an API server (sqlite, temp data dir) in one
 // child process, the scheduler (`runScheduler`, as `kts scheduler` runs it) in another, and
 // in this process 5,000 hollow nodes plus the driver that creates pods (64 requests in
-// flight) and watches them get bound. Each workload creates 10,000 pods in its own
-// namespace; throughput is pods/s from the first pod created to the last pod observed bound,
-// as scheduler_perf measures. The create rate is reported beside it, because the API
-// server's pod create rate bounds what any scheduler can show here.
+// flight, no client-side rate limit) and watches them get bound. Each workload has 10,000
+// pods in its own namespace; pods of earlier workloads stay bound, as in scheduler_perf.
+//
+// What is timed (--mode):
+//   precreate (default)  the scheduler is not running while the workload's pods are
+//                        created; then a fresh scheduler process starts, lists the cluster
+//                        (5,000 nodes, every pod) and reports ready with all the workload's
+//                        pods queued. podsPerSec = pods bound / (last bind observed through a
+//                        watch − the scheduler's ready time). Every pod is still scheduled
+//                        and bound through the API (pods/binding plus a Scheduled event), so
+//                        this is the scheduler's own throughput, not the API server's pod
+//                        create rate, which otherwise caps the number (upstream's
+//                        scheduler_perf creates pods far faster than it schedules them).
+//   concurrent           one scheduler runs throughout and pods are created while it
+//                        schedules; podsPerSec = pods bound / (last bound − first create),
+//                        bounded by the create rate, reported beside it as create/s.
 //
 // Workloads:
 //   basic           pods requesting 100m CPU / 500Mi (scheduler_perf's pod-default)
@@ -18,10 +30,12 @@
 // Hollow nodes register, heartbeat and hold the bound pods; by default they do not play the
 // kubelet for them (no Running status writes), as scheduler_perf has no kubelets: those
 // writes would measure the API server, not the scheduler. `--run-pods` turns them on.
-// A workload that has not finished after --timeout-s (default 60) reports the pods bound
-// so far over the time taken (marked "timeout" in the table).
+// A workload that has not finished after --timeout-s (default 60) of timed scheduling
+// reports the pods bound so far over the time taken (marked "timeout" in the table).
 // Usage: node --import tsx bench/scheduler.ts [--nodes 5000] [--pods 10000] [--timeout-s 60]
-//        [--run-pods]
+//        [--mode precreate|concurrent] [--only basic,antiAffinity,topologySpread] [--run-pods]
+//        [--cpu-prof-dir DIR]
+// --cpu-prof-dir writes V8 CPU profiles of the API server and scheduler processes to DIR.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
@@ -59,7 +73,8 @@ async function serveScheduler(kubeconfig: string): Promise<void> {
   const running = runScheduler({
     kubeconfig,
     signal: ac.signal,
-    onReady: () => process.stdout.write('{"ready":true}\n'),
+    // Wall-clock ms, comparable with the driver's Date.now() on the same machine.
+    onReady: () => process.stdout.write(`${JSON.stringify({ ready: true, at: Date.now() })}\n`),
   });
   await untilStdinEnds();
   ac.abort();
@@ -76,7 +91,9 @@ function untilStdinEnds(): Promise<void> {
 
 /** Spawns this file in a child role and resolves with its first stdout JSON line. */
 function child(role: string, arg: string): Promise<{ proc: ChildProcess; first: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, `--${role}`, arg], {
+  const prof = process.argv.indexOf('--cpu-prof-dir');
+  const profile = prof > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[prof + 1] ?? '.'}`] : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, `--${role}`, arg], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -145,6 +162,8 @@ function makePod(w: Workload, i: number): Pod {
   return base;
 }
 
+type Mode = 'precreate' | 'concurrent';
+
 interface Result {
   workload: Workload;
   pods: number;
@@ -155,11 +174,16 @@ interface Result {
   timedOut: boolean;
 }
 
+/** Starts a scheduler process; resolves once it reports ready (its wall-clock ms). */
+type StartScheduler = () => Promise<{ proc: ChildProcess; readyAt: number }>;
+
 async function runWorkload(
   client: RestClient,
   w: Workload,
   count: number,
   timeoutMs: number,
+  mode: Mode,
+  startScheduler: StartScheduler,
 ): Promise<Result> {
   const ns = `bench-${w.toLowerCase()}`;
   await client.resource(NAMESPACES).create('', { metadata: { name: ns } });
@@ -184,7 +208,7 @@ async function runWorkload(
   bound.addEventHandler({
     onAdd: () => {
       n++;
-      lastBound = performance.now();
+      lastBound = Date.now();
       if (n === count) allBound();
     },
   });
@@ -192,38 +216,49 @@ async function runWorkload(
   await bound.waitForSync(ac.signal);
   const pods = client.resource(PODS);
   let next = 0;
-  const start = performance.now();
+  const createStart = Date.now();
   await Promise.all(
     Array.from({ length: 64 }, async () => {
       for (let i = next++; i < count; i = next++) await pods.create(ns, makePod(w, i));
     }),
   );
-  const created = performance.now();
+  const created = Date.now();
+  let sched: ChildProcess | undefined;
+  let start = createStart;
+  if (mode === 'precreate') {
+    const s = await startScheduler();
+    sched = s.proc;
+    start = s.readyAt;
+  }
   let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     done,
     new Promise<void>((r) => interrupted.signal.addEventListener('abort', () => r(), { once: true })),
-    new Promise<void>((r) =>
-      setTimeout(
+    new Promise<void>((r) => {
+      timer = setTimeout(
         () => {
-          timedOut = true;
+          timedOut = n < count;
           r();
         },
-        Math.max(1, timeoutMs - (created - start)),
-      ).unref(),
-    ),
+        Math.max(1, timeoutMs - (Date.now() - start)),
+      );
+    }),
   ]);
+  clearTimeout(timer);
+  const end = timedOut ? Date.now() : lastBound;
+  await stopChild(sched);
   ac.abort();
   await watching;
   // A workload cut short leaves pending pods that would be scheduled during (and be counted
   // against) the next one: delete them so every workload starts with an empty queue.
   if (timedOut) await pods.deleteCollection(ns, { fieldSelector: 'spec.nodeName=', gracePeriodSeconds: 0 });
-  const seconds = ((timedOut ? performance.now() : lastBound) - start) / 1000;
+  const seconds = (end - start) / 1000;
   return {
     workload: w,
     pods: count,
     bound: n,
-    createPerSec: Math.round(count / ((created - start) / 1000)),
+    createPerSec: Math.round(count / ((created - createStart) / 1000)),
     seconds: Math.round(seconds * 100) / 100,
     podsPerSec: Math.round(n / seconds),
     timedOut,
@@ -237,6 +272,8 @@ async function main(): Promise<void> {
   const podCount = flag('pods', 10_000);
   const timeoutMs = flag('timeout-s', 60) * 1000;
   const runPods = process.argv.includes('--run-pods');
+  const modeArg = process.argv[process.argv.indexOf('--mode') + 1];
+  const mode: Mode = process.argv.includes('--mode') && modeArg === 'concurrent' ? 'concurrent' : 'precreate';
   const dataDir = mkdtempSync(join(tmpdir(), 'kts-bench-sched-'));
   let api: ChildProcess | undefined;
   let sched: ChildProcess | undefined;
@@ -277,22 +314,32 @@ async function main(): Promise<void> {
           await client?.resource(NODES).patch('', names[i] ?? '', 'merge', { spec: { taints: null } });
       }),
     );
-    const s = await child('serve-scheduler', kubeconfig);
-    sched = s.proc;
-    log('scheduler ready');
+    const startScheduler: StartScheduler = async () => {
+      const s = await child('serve-scheduler', kubeconfig);
+      return { proc: s.proc, readyAt: Number(s.first.at) };
+    };
+    if (mode === 'concurrent') {
+      sched = (await startScheduler()).proc;
+      log('scheduler ready');
+    }
+    log(`mode ${mode}`);
     const results: Result[] = [];
-    for (const w of ['basic', 'antiAffinity', 'topologySpread'] as const) {
+    const all: readonly Workload[] = ['basic', 'antiAffinity', 'topologySpread'];
+    const only = process.argv.indexOf('--only');
+    const chosen = only > 0 ? all.filter((w) => (process.argv[only + 1] ?? '').split(',').includes(w)) : all;
+    for (const w of chosen) {
       if (interrupted.signal.aborted) throw new Error('interrupted');
-      const r = await runWorkload(client, w, podCount, timeoutMs);
+      const r = await runWorkload(client, w, podCount, timeoutMs, mode, startScheduler);
       results.push(r);
       log(
         `${w}: ${r.bound}/${r.pods} bound in ${r.seconds} s (${r.podsPerSec} pods/s, create ${r.createPerSec}/s)`,
       );
     }
     const rows = [
-      ['workload', 'nodes', 'pods', 'bound', 'create/s', 'seconds', 'pods/s'],
+      ['workload', 'mode', 'nodes', 'pods', 'bound', 'create/s', 'seconds', 'pods/s'],
       ...results.map((r) => [
         r.workload + (r.timedOut ? ' (timeout)' : ''),
+        mode,
         String(nodeCount),
         String(r.pods),
         String(r.bound),

@@ -5,6 +5,7 @@
 // points; every write goes through the injected SchedulerClient.
 
 import type { Node, Pod, PodCondition } from '../api/generated/types/core-v1.js';
+import { labelsEqual } from '../machinery/labels/selector.js';
 import { type Clock, realClock } from './clock.js';
 import type { SchedulerClient } from './client.js';
 import { defaultSchedulerConfig, type SchedulerConfig } from './config.js';
@@ -129,8 +130,8 @@ export class Scheduler {
   updatePod(oldPod: Pod, newPod: Pod): void {
     if (isAssigned(oldPod)) {
       this.cache.updatePod(oldPod, newPod);
-      const labelsChanged =
-        JSON.stringify(oldPod.metadata?.labels ?? {}) !== JSON.stringify(newPod.metadata?.labels ?? {});
+      // Every bind confirmation arrives here: compare labels without serializing them.
+      const labelsChanged = !labelsEqual(oldPod.metadata?.labels, newPod.metadata?.labels);
       if (labelsChanged)
         this.queue.moveAllToActiveOrBackoffQueue({
           ...Events.AssignedPodUpdate,

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import type { Pod } from '../../api/generated/types/core-v1.js';
 import { makeNode, makePod } from '../testing.js';
 import { Cache } from './cache.js';
-import { Snapshot } from './snapshot.js';
+import type { NodeInfo } from './node-info.js';
+import { memoSlot } from './node-info.js';
+import { type Contribution, NO_CONTRIBUTION, Snapshot } from './snapshot.js';
 
 const on = (p: Pod, node: string): Pod => ({
   ...p,
@@ -92,5 +94,61 @@ describe('Cache and Snapshot', () => {
       snap.havePodsWithRequiredAntiAffinityList.map((n) => n.name),
       ['n2'],
     );
+  });
+
+  it('snapshot aggregates follow pod, label and node-set changes incrementally', () => {
+    const zone = (z: string) => ({ labels: { 'topology.kubernetes.io/zone': z } });
+    const cache = new Cache();
+    cache.addNode(makeNode('n1', zone('a')));
+    cache.addNode(makeNode('n2', zone('b')));
+    const snap = new Snapshot();
+    let calls = 0;
+    // Pods per zone, counting how many nodes had to be walked.
+    const perZone = (ni: NodeInfo): Contribution => {
+      calls++;
+      const z = ni.node?.metadata?.labels?.['topology.kubernetes.io/zone'];
+      return z === undefined || ni.pods.length === 0 ? NO_CONTRIBUTION : new Map([[z, ni.pods.length]]);
+    };
+    const slot = memoSlot('test-pods-per-zone');
+    const p1 = on(makePod('p1'), 'n1');
+    const read = () => Object.fromEntries([...snap.totals(slot, perZone)].sort());
+    const steps: { name: string; act: () => void; want: Record<string, number>; walked: number }[] = [
+      { name: 'first read walks every node', act: () => {}, want: {}, walked: 2 },
+      {
+        name: 'a bound pod re-walks its node only',
+        act: () => cache.addPod(p1),
+        want: { a: 1 },
+        walked: 1,
+      },
+      { name: 'nothing changed', act: () => {}, want: { a: 1 }, walked: 0 },
+      {
+        name: 'a relabeled node moves its pods',
+        act: () => cache.updateNode(undefined, makeNode('n1', zone('b'))),
+        want: { b: 1 },
+        walked: 1,
+      },
+      {
+        name: 'a deleted pod leaves the totals',
+        act: () => cache.removePod(p1),
+        want: {},
+        walked: 1,
+      },
+      {
+        name: 'a new node rebuilds from scratch',
+        act: () => {
+          cache.addPod(on(makePod('p2'), 'n2'));
+          cache.addNode(makeNode('n3', zone('c')));
+        },
+        want: { b: 1 },
+        walked: 3,
+      },
+    ];
+    for (const st of steps) {
+      st.act();
+      cache.updateSnapshot(snap);
+      calls = 0;
+      assert.deepEqual(read(), st.want, st.name);
+      assert.equal(calls, st.walked, `${st.name}: nodes walked`);
+    }
   });
 });

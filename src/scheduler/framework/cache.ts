@@ -196,7 +196,10 @@ export class Cache {
   /** Brings the snapshot up to date, copying only NodeInfos changed since its generation. */
   updateSnapshot(snap: Snapshot): void {
     let updateAllLists = false;
-    let updateDerived = false;
+    let updatePVCs = false;
+    // Nodes whose "has pods with (anti-)affinity" flags flip; patched into the derived lists
+    // in place unless the whole node list is rebuilt anyway.
+    const flipped: { info: NodeInfo; hadAffinity: boolean; hadAnti: boolean }[] = [];
     for (let item = this.head; item !== undefined; item = item.next) {
       const info = item.info;
       if (info.generation <= snap.generation) break;
@@ -209,15 +212,16 @@ export class Cache {
         existing = new NodeInfo();
         snap.nodeInfoMap.set(name, existing);
       }
+      const hadAffinity = existing.podsWithAffinity.length > 0;
+      const hadAnti = existing.podsWithRequiredAntiAffinity.length > 0;
       if (
-        existing.podsWithAffinity.length > 0 !== info.podsWithAffinity.length > 0 ||
-        existing.podsWithRequiredAntiAffinity.length > 0 !== info.podsWithRequiredAntiAffinity.length > 0 ||
-        existing.pvcRefCounts.size > 0 ||
-        info.pvcRefCounts.size > 0
-      ) {
-        updateDerived = true;
-      }
+        hadAffinity !== info.podsWithAffinity.length > 0 ||
+        hadAnti !== info.podsWithRequiredAntiAffinity.length > 0
+      )
+        flipped.push({ info: existing, hadAffinity, hadAnti });
+      if (existing.pvcRefCounts.size > 0 || info.pvcRefCounts.size > 0) updatePVCs = true;
       existing.copyFrom(info);
+      snap.noteChanged(existing);
     }
     if (this.head !== undefined) snap.generation = Math.max(snap.generation, this.head.info.generation);
     if (snap.nodeInfoMap.size > this.numNodes) {
@@ -230,8 +234,12 @@ export class Cache {
       snap.nodeInfoList = this.interleavedNames()
         .map((n) => snap.nodeInfoMap.get(n))
         .filter((n): n is NodeInfo => n !== undefined);
+      snap.rebuildDerivedLists();
+      snap.resetAggregates();
+      return;
     }
-    if (updateAllLists || updateDerived) snap.rebuildDerivedLists();
+    for (const f of flipped) snap.affinityFlagsChanged(f.info, f.hadAffinity, f.hadAnti);
+    if (updatePVCs) snap.rebuildUsedPVCSet();
   }
 
   private addPodToNode(pod: Pod): PodInfo {

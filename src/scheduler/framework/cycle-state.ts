@@ -15,6 +15,11 @@ export class CycleState {
   skipFilterPlugins: Set<string> = new Set();
   /** Score plugins whose PreScore returned Skip. */
   skipScorePlugins: Set<string> = new Set();
+  /**
+   * The framework's Filter plugins minus the skipped ones, cached by the framework that
+   * built it (opaque here; `skipped` is the skip-set size it was built from).
+   */
+  filterPlan: { owner: unknown; skipped: number; plugins: readonly unknown[] } | undefined = undefined;
 
   /** The value under key, if any. */
   read(key: string): StateData | undefined {

@@ -301,11 +301,9 @@ export class Framework implements FrameworkRunner {
 
   /** Runs Filter plugins on one node; the first rejection (with its plugin) is returned. */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    const skip = state.skipFilterPlugins;
-    const checkSkip = skip.size > 0;
-    for (let i = 0; i < this.filter.length; i++) {
-      const p = this.filter[i] as FilterPlugin;
-      if (checkSkip && skip.has(p.name)) continue;
+    const plan = this.filterPlan(state);
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i] as FilterPlugin;
       const s = p.filter(state, pod, nodeInfo);
       if (s !== null && s.code !== Code.Success) {
         if (s.code === Code.Skip) continue;
@@ -314,6 +312,21 @@ export class Framework implements FrameworkRunner {
       }
     }
     return null;
+  }
+
+  /**
+   * The Filter plugins not skipped by PreFilter, computed once per cycle state: Filter runs
+   * on hundreds of nodes per pod, and the skip set does not change between them.
+   */
+  private filterPlan(state: CycleState): readonly FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
+    const cached = state.filterPlan;
+    if (cached !== undefined && cached.owner === this && cached.skipped === skip.size) {
+      return cached.plugins as readonly FilterPlugin[];
+    }
+    const plugins = skip.size === 0 ? this.filter : this.filter.filter((p) => !skip.has(p.name));
+    state.filterPlan = { owner: this, skipped: skip.size, plugins };
+    return plugins;
   }
 
   /**

@@ -46,9 +46,16 @@ function keyOf(o: MetaObject): string {
 /** In-memory stores of the secondary objects, keyed by [namespace/]name. */
 export class ClusterListers {
   private readonly stores = new Map<ListerKind, Map<string, MetaObject>>();
+  /**
+   * Bumped on every Namespace change: values derived from namespace labels (affinity terms
+   * with a namespaceSelector) name it in their memo keys, since a label change on a
+   * namespace changes no NodeInfo's generation.
+   */
+  namespaceGeneration = 0;
 
   /** Adds or replaces an object. */
   upsert(kind: ListerKind, obj: MetaObject): void {
+    if (kind === 'Namespace') this.namespaceGeneration++;
     let m = this.stores.get(kind);
     if (m === undefined) {
       m = new Map();
@@ -59,6 +66,7 @@ export class ClusterListers {
 
   /** Removes an object. */
   delete(kind: ListerKind, obj: MetaObject): void {
+    if (kind === 'Namespace') this.namespaceGeneration++;
     this.stores.get(kind)?.delete(keyOf(obj));
   }
 

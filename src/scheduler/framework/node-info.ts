@@ -15,6 +15,25 @@ export function nextGeneration(): number {
   return generationCounter;
 }
 
+const memoSlots = new Map<string, number>();
+let memoSlotCounter = 0;
+
+/**
+ * The number naming a memo key (NodeInfo.memo): plugins build a key string once per cycle
+ * and look it up on thousands of nodes, and a small-integer Map lookup costs far less than
+ * hashing and comparing a long string each time. Numbers are never reused, so dropping the
+ * table when it grows large only orphans memo entries (they die with the next generation).
+ */
+export function memoSlot(key: string): number {
+  let n = memoSlots.get(key);
+  if (n === undefined) {
+    if (memoSlots.size >= 100_000) memoSlots.clear();
+    n = ++memoSlotCounter;
+    memoSlots.set(key, n);
+  }
+  return n;
+}
+
 /** An image on a node plus how many nodes have it (shared between NodeInfos). */
 export interface ImageStateSummary {
   size: number;
@@ -109,6 +128,9 @@ export class NodeInfo {
   /** namespace/claim → number of pods using it. */
   pvcRefCounts: Map<string, number> = new Map();
   generation: number = nextGeneration();
+  /** Per-plugin derived values, valid while `generation` equals memoGeneration. */
+  private memoMap: Map<number, unknown> | undefined = undefined;
+  private memoGeneration = -1;
 
   /** The node's name ('' when unset). */
   get name(): string {
@@ -171,6 +193,29 @@ export class NodeInfo {
       if (n <= 0) this.pvcRefCounts.delete(k);
       else this.pvcRefCounts.set(k, n);
     }
+  }
+
+  /**
+   * A value derived from this node's pods and labels, computed once per generation: PreFilter
+   * and PreScore plugins walk every node each cycle, but only nodes that changed since the
+   * last cycle need their pods walked again. `slot` (from memoSlot) must name everything
+   * else the value depends on (selectors, namespace-label versions).
+   */
+  memo<T>(slot: number, compute: (ni: NodeInfo) => T): T {
+    let m = this.memoMap;
+    if (m === undefined || this.memoGeneration !== this.generation) {
+      m = new Map();
+      this.memoMap = m;
+      this.memoGeneration = this.generation;
+    } else {
+      const v = m.get(slot);
+      if (v !== undefined || m.has(slot)) return v as T;
+    }
+    const v = compute(this);
+    // A node that never changes would otherwise keep one entry per key ever asked.
+    if (m.size >= 64) m.clear();
+    m.set(slot, v);
+    return v;
   }
 
   /** A copy whose lists and sums can change independently (pods themselves are shared). */

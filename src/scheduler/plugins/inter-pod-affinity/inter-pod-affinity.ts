@@ -3,9 +3,11 @@
 // preferred terms (both ways, plus existing pods' required affinity at hardPodAffinityWeight)
 // as a Score. Counts are kept per topology pair (key, value) so a node check is a few map
 // lookups; PreFilterExtensions keep them right while preemption adds and removes pods.
+// The counts are snapshot aggregates (Snapshot.totals) keyed by the incoming pod's terms or
+// identity, so a cycle re-walks the pods of only the nodes that changed since the last one.
 
 import type { Node, Pod } from '../../../api/generated/types/core-v1.js';
-import type { Labels } from '../../../machinery/labels/selector.js';
+import type { Labels, Selector } from '../../../machinery/labels/selector.js';
 import type { CycleState, StateData } from '../../framework/cycle-state.js';
 import { readState } from '../../framework/cycle-state.js';
 import { ActionType, type ClusterEvent } from '../../framework/events.js';
@@ -23,8 +25,16 @@ import type {
   ScorePlugin,
 } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
-import type { NodeInfo } from '../../framework/node-info.js';
-import { type AffinityTerm, affinityTermMatches, type PodInfo, podInfoOf } from '../../framework/pod-info.js';
+import { memoSlot, type NodeInfo } from '../../framework/node-info.js';
+import { NO_CONTRIBUTION } from '../../framework/snapshot.js';
+import type { ClusterListers } from '../../framework/listers.js';
+import {
+  type AffinityTerm,
+  affinityTermMatches,
+  type PodInfo,
+  podInfoOf,
+  type WeightedAffinityTerm,
+} from '../../framework/pod-info.js';
 import { Code, newStatus, type PluginStatus, SKIP, Status } from '../../framework/status.js';
 import { argsObject } from '../helpers/normalize.js';
 
@@ -67,6 +77,111 @@ function matchesAll(terms: readonly AffinityTerm[], pod: Pod, nsLabels: Labels |
   if (terms.length === 0) return false;
   for (const t of terms) if (!affinityTermMatches(t, pod, nsLabels)) return false;
   return true;
+}
+
+/** Per node: pods matching all required affinity terms, and pods matching each anti-affinity term. */
+interface IncomingCounts {
+  affinity: number;
+  anti: number[];
+}
+
+/** The incoming pod's required terms counted against one node's pods. */
+function incomingCounts(
+  ni: NodeInfo,
+  aff: readonly AffinityTerm[],
+  anti: readonly AffinityTerm[],
+  listers: ClusterListers,
+): IncomingCounts {
+  const out: IncomingCounts = { affinity: 0, anti: new Array<number>(anti.length).fill(0) };
+  for (const existing of ni.pods) {
+    const exLabels = listers.namespaceLabels(existing.pod.metadata?.namespace ?? '');
+    if (matchesAll(aff, existing.pod, exLabels)) out.affinity++;
+    for (let i = 0; i < anti.length; i++) {
+      if (affinityTermMatches(anti[i] as AffinityTerm, existing.pod, exLabels))
+        out.anti[i] = (out.anti[i] as number) + 1;
+    }
+  }
+  return out;
+}
+
+/** The topology keys of the node's existing required anti-affinity terms that select pod. */
+function existingTermsMatching(ni: NodeInfo, pod: Pod, nsLabels: Labels | undefined): string[] {
+  const out: string[] = [];
+  for (const existing of ni.podsWithRequiredAntiAffinity) {
+    for (const t of existing.requiredAntiAffinityTerms)
+      if (affinityTermMatches(t, pod, nsLabels)) out.push(t.topologyKey);
+  }
+  return out;
+}
+
+/** What PreScore needs besides the node. */
+interface ScoreInputs {
+  pod: Pod;
+  nsLabels: Labels | undefined;
+  listers: ClusterListers;
+  preferredAffinity: readonly WeightedAffinityTerm[];
+  preferredAnti: readonly WeightedAffinityTerm[];
+  hardWeight: number;
+  ignoreExistingPreferred: boolean;
+  /** Walk every pod (the incoming pod has preferred terms), not only pods with affinity. */
+  all: boolean;
+}
+
+/** One node's score contributions by topology key (an entry exists once any term matched). */
+function nodeScoreContributions(ni: NodeInfo, x: ScoreInputs): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (t: AffinityTerm, weight: number, target: Pod, ns: Labels | undefined): void => {
+    if (!affinityTermMatches(t, target, ns)) return;
+    out.set(t.topologyKey, (out.get(t.topologyKey) ?? 0) + weight);
+  };
+  for (const ex of x.all ? ni.pods : ni.podsWithAffinity) {
+    const exNs = x.listers.namespaceLabels(ex.pod.metadata?.namespace ?? '');
+    for (const t of x.preferredAffinity) add(t, t.weight, ex.pod, exNs);
+    for (const t of x.preferredAnti) add(t, -t.weight, ex.pod, exNs);
+    if (x.hardWeight > 0) for (const t of ex.requiredAffinityTerms) add(t, x.hardWeight, x.pod, x.nsLabels);
+    if (!x.ignoreExistingPreferred) {
+      for (const t of ex.preferredAffinityTerms) add(t, t.weight, x.pod, x.nsLabels);
+      for (const t of ex.preferredAntiAffinityTerms) add(t, -t.weight, x.pod, x.nsLabels);
+    }
+  }
+  return out;
+}
+
+function selectorKey(s: Selector): string {
+  return s.matchesNothing() ? '\u0002' : s.toString();
+}
+
+const termKeys = new WeakMap<AffinityTerm, string>();
+
+/**
+ * A term's identity for memo keys; a term with a namespaceSelector also depends on
+ * namespace labels, so its key carries the listers' namespace generation.
+ */
+function termKey(t: AffinityTerm, nsGen: number): string {
+  let k = termKeys.get(t);
+  if (k === undefined) {
+    k = `${[...t.namespaces].sort().join(',')}\u0001${selectorKey(t.selector)}\u0001${selectorKey(t.namespaceSelector)}\u0001${t.topologyKey}`;
+    termKeys.set(t, k);
+  }
+  return t.namespaceSelector.matchesNothing() ? k : `${k}\u0001${nsGen}`;
+}
+
+function termsKey(terms: readonly AffinityTerm[], nsGen: number): string {
+  return terms.map((t) => termKey(t, nsGen)).join('\u0003');
+}
+
+function weightedTermsKey(terms: readonly WeightedAffinityTerm[], nsGen: number): string {
+  return terms.map((t) => `${t.weight}:${termKey(t, nsGen)}`).join('\u0003');
+}
+
+/** The pod's labels in a canonical string form. */
+function labelsKey(pod: Pod): string {
+  const l = pod.metadata?.labels;
+  if (l === undefined) return '';
+  return Object.keys(l)
+    .sort()
+    .map((k) => `${k}=${l[k]}`)
+    .join(',');
 }
 
 class PreFilterState implements StateData {
@@ -112,7 +227,11 @@ class PreFilterState implements StateData {
 }
 
 class PreScoreState implements StateData {
-  constructor(readonly topologyScore: Map<string, Map<string, number>>) {}
+  /** Score by topology pair, and the topology keys any term matched on (upstream's topologyScore). */
+  constructor(
+    readonly pairs: ReadonlyMap<string, number>,
+    readonly keys: ReadonlyMap<string, number>,
+  ) {}
   clone(): StateData {
     return this;
   }
@@ -146,7 +265,9 @@ export class InterPodAffinity
     return this.handle.listers.namespaceLabels(pod.metadata?.namespace ?? '');
   }
 
-  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): PreFilterReturn {
+  // Counts cover every node of the snapshot (upstream lists them from the shared lister too),
+  // whatever subset the caller passes.
+  preFilter(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[]): PreFilterReturn {
     const pi = podInfoOf(pod);
     const snap = this.handle.snapshot();
     const withAnti = snap.havePodsWithRequiredAntiAffinityList;
@@ -159,41 +280,78 @@ export class InterPodAffinity
     }
     if (pi.parseError !== undefined) return newStatus(Code.UnschedulableAndUnresolvable, pi.parseError);
     const nsLabels = this.nsLabels(pod);
-    const s = new PreFilterState(pi, nsLabels, new Map(), new Map(), new Map());
-    for (const ni of withAnti) {
-      const labels = ni.node?.metadata?.labels;
-      if (labels === undefined) continue;
-      for (const existing of ni.podsWithRequiredAntiAffinity) {
-        for (const t of existing.requiredAntiAffinityTerms) {
-          const v = labels[t.topologyKey];
-          if (v !== undefined && affinityTermMatches(t, pod, nsLabels))
-            bump(s.existingAntiAffinityCounts, pairKey(t.topologyKey, v), 1);
-        }
-      }
-    }
-    if (pi.requiredAffinityTerms.length > 0 || pi.requiredAntiAffinityTerms.length > 0) {
-      const nsCache = new Map<string, Labels | undefined>();
-      for (const ni of nodes) {
+    const nsGen = this.handle.listers.namespaceGeneration;
+    // Existing pods' anti-affinity, only on nodes that have such pods (upstream's
+    // HavePodsWithRequiredAntiAffinityNodeInfoList). Each count map is a snapshot aggregate:
+    // the sum of per-node contributions, recomputed only for nodes changed since the last
+    // cycle that asked for the same key (see Snapshot.totals).
+    let existingAnti: ReadonlyMap<string, number> = NO_CONTRIBUTION;
+    if (withAnti.length > 0) {
+      const slot = memoSlot(
+        `ipa-ex\u0000${pod.metadata?.namespace ?? ''}\u0000${labelsKey(pod)}\u0000${nsGen}`,
+      );
+      existingAnti = snap.totals(slot, (ni) => {
         const labels = ni.node?.metadata?.labels;
-        if (labels === undefined) continue;
-        for (const existing of ni.pods) {
-          const ns = existing.pod.metadata?.namespace ?? '';
-          if (!nsCache.has(ns)) nsCache.set(ns, this.handle.listers.namespaceLabels(ns));
-          const exLabels = nsCache.get(ns);
-          if (matchesAll(pi.requiredAffinityTerms, existing.pod, exLabels)) {
-            for (const t of pi.requiredAffinityTerms) {
-              const v = labels[t.topologyKey];
-              if (v !== undefined) bump(s.affinityCounts, pairKey(t.topologyKey, v), 1);
-            }
-          }
-          for (const t of pi.requiredAntiAffinityTerms) {
-            const v = labels[t.topologyKey];
-            if (v !== undefined && affinityTermMatches(t, existing.pod, exLabels))
-              bump(s.antiAffinityCounts, pairKey(t.topologyKey, v), 1);
-          }
+        if (labels === undefined || ni.podsWithRequiredAntiAffinity.length === 0) return NO_CONTRIBUTION;
+        const c = new Map<string, number>();
+        for (const tk of existingTermsMatching(ni, pod, nsLabels)) {
+          const v = labels[tk];
+          if (v !== undefined) bump(c, pairKey(tk, v), 1);
         }
+        return c;
+      });
+    }
+    const aff = pi.requiredAffinityTerms;
+    const anti = pi.requiredAntiAffinityTerms;
+    let affinity: ReadonlyMap<string, number> = NO_CONTRIBUTION;
+    let antiAffinity: ReadonlyMap<string, number> = NO_CONTRIBUTION;
+    if (aff.length > 0 || anti.length > 0) {
+      const listers = this.handle.listers;
+      const key = `${termsKey(aff, nsGen)}\u0000${termsKey(anti, nsGen)}`;
+      const memo = memoSlot(`ipa-in\u0000${key}`);
+      const counts = (ni: NodeInfo): IncomingCounts =>
+        ni.memo(memo, (n) => incomingCounts(n, aff, anti, listers));
+      if (aff.length > 0) {
+        affinity = snap.totals(memoSlot(`ipa-aff\u0000${key}`), (ni) => {
+          const labels = ni.node?.metadata?.labels;
+          if (labels === undefined) return NO_CONTRIBUTION;
+          const n = counts(ni).affinity;
+          if (n === 0) return NO_CONTRIBUTION;
+          const c = new Map<string, number>();
+          for (const t of aff) {
+            const v = labels[t.topologyKey];
+            if (v !== undefined) bump(c, pairKey(t.topologyKey, v), n);
+          }
+          return c;
+        });
+      }
+      if (anti.length > 0) {
+        antiAffinity = snap.totals(memoSlot(`ipa-anti\u0000${key}`), (ni) => {
+          const labels = ni.node?.metadata?.labels;
+          if (labels === undefined) return NO_CONTRIBUTION;
+          const perTerm = counts(ni).anti;
+          let c: Map<string, number> | undefined;
+          for (let i = 0; i < anti.length; i++) {
+            const n = perTerm[i] as number;
+            if (n === 0) continue;
+            const t = anti[i] as AffinityTerm;
+            const v = labels[t.topologyKey];
+            if (v === undefined) continue;
+            c ??= new Map();
+            bump(c, pairKey(t.topologyKey, v), n);
+          }
+          return c ?? NO_CONTRIBUTION;
+        });
       }
     }
+    // The aggregates are shared across cycles; AddPod/RemovePod mutate the state's copies.
+    const s = new PreFilterState(
+      pi,
+      nsLabels,
+      new Map(existingAnti),
+      new Map(affinity),
+      new Map(antiAffinity),
+    );
     state.write(PRE_FILTER_KEY, s);
     return null;
   }
@@ -260,41 +418,60 @@ export class InterPodAffinity
     const all = hasConstraints ? snap.nodeInfoList : snap.havePodsWithAffinityList;
     if (all.length === 0) return SKIP;
     const nsLabels = this.nsLabels(pod);
-    const topo = new Map<string, Map<string, number>>();
-    const add = (
-      t: AffinityTerm,
-      weight: number,
-      target: Pod,
-      ns: Labels | undefined,
-      node: Node,
-      m: number,
-    ): void => {
-      const v = node.metadata?.labels?.[t.topologyKey];
-      if (v === undefined || !affinityTermMatches(t, target, ns)) return;
-      let byValue = topo.get(t.topologyKey);
-      if (byValue === undefined) {
-        byValue = new Map();
-        topo.set(t.topologyKey, byValue);
-      }
-      byValue.set(v, (byValue.get(v) ?? 0) + weight * m);
+    const nsGen = this.handle.listers.namespaceGeneration;
+    const scorer: ScoreInputs = {
+      pod,
+      nsLabels,
+      listers: this.handle.listers,
+      preferredAffinity: pi.preferredAffinityTerms,
+      preferredAnti: pi.preferredAntiAffinityTerms,
+      hardWeight: this.hardWeight,
+      ignoreExistingPreferred: this.ignoreExistingPreferred,
+      all: hasConstraints,
     };
-    for (const ni of all) {
-      const node = ni.node;
-      if (node === undefined) continue;
-      const pods = hasConstraints ? ni.pods : ni.podsWithAffinity;
-      for (const ex of pods) {
-        const exNs = this.handle.listers.namespaceLabels(ex.pod.metadata?.namespace ?? '');
-        for (const t of pi.preferredAffinityTerms) add(t, t.weight, ex.pod, exNs, node, 1);
-        for (const t of pi.preferredAntiAffinityTerms) add(t, t.weight, ex.pod, exNs, node, -1);
-        if (this.hardWeight > 0)
-          for (const t of ex.requiredAffinityTerms) add(t, this.hardWeight, pod, nsLabels, node, 1);
-        if (!this.ignoreExistingPreferred) {
-          for (const t of ex.preferredAffinityTerms) add(t, t.weight, pod, nsLabels, node, 1);
-          for (const t of ex.preferredAntiAffinityTerms) add(t, t.weight, pod, nsLabels, node, -1);
-        }
+    // What a node contributes depends on its pods and on the incoming pod's identity and
+    // preferred terms only, so it is computed once per node generation.
+    const key = memoSlot(
+      [
+        'ipa-ps',
+        pod.metadata?.namespace ?? '',
+        labelsKey(pod),
+        nsGen,
+        this.hardWeight,
+        this.ignoreExistingPreferred,
+        hasConstraints,
+        weightedTermsKey(pi.preferredAffinityTerms, nsGen),
+        weightedTermsKey(pi.preferredAntiAffinityTerms, nsGen),
+      ].join('\u0000'),
+    );
+    const contributions = (ni: NodeInfo): Map<string, number> =>
+      ni.memo(key, (n) => nodeScoreContributions(n, scorer));
+    // Nodes outside `all` contribute nothing (their pods have no affinity), so summing over
+    // every node, as the aggregate does, gives upstream's sum over `all`.
+    const pairs = snap.totals(memoSlot(`pairs\u0000${key}`), (ni) => {
+      const labels = ni.node?.metadata?.labels;
+      if (labels === undefined) return NO_CONTRIBUTION;
+      let c: Map<string, number> | undefined;
+      for (const [tk, delta] of contributions(ni)) {
+        const v = labels[tk];
+        if (v === undefined || delta === 0) continue;
+        c ??= new Map();
+        c.set(pairKey(tk, v), delta);
       }
-    }
-    state.write(PRE_SCORE_KEY, new PreScoreState(topo));
+      return c ?? NO_CONTRIBUTION;
+    });
+    const keys = snap.totals(memoSlot(`keys\u0000${key}`), (ni) => {
+      const labels = ni.node?.metadata?.labels;
+      if (labels === undefined) return NO_CONTRIBUTION;
+      let c: Map<string, number> | undefined;
+      for (const tk of contributions(ni).keys()) {
+        if (labels[tk] === undefined) continue;
+        c ??= new Map();
+        c.set(tk, 1);
+      }
+      return c ?? NO_CONTRIBUTION;
+    });
+    state.write(PRE_SCORE_KEY, new PreScoreState(pairs, keys));
     return null;
   }
 
@@ -304,9 +481,9 @@ export class InterPodAffinity
     const labels = nodeInfo.node?.metadata?.labels;
     if (labels === undefined) return 0;
     let score = 0;
-    for (const [k, byValue] of s.topologyScore) {
+    for (const k of s.keys.keys()) {
       const v = labels[k];
-      if (v !== undefined) score += byValue.get(v) ?? 0;
+      if (v !== undefined) score += s.pairs.get(pairKey(k, v)) ?? 0;
     }
     return score;
   }
@@ -317,7 +494,7 @@ export class InterPodAffinity
 
   normalizeScore(state: CycleState, _pod: Pod, scores: NodeScore[]): PluginStatus {
     const s = readState(state, PRE_SCORE_KEY, PreScoreState);
-    if (s === undefined || s.topologyScore.size === 0) {
+    if (s === undefined || s.keys.size === 0) {
       for (const x of scores) x.score = 0;
       return null;
     }

@@ -4,6 +4,8 @@
 // constraints score (fewer matching pods in the domain is better, weighted by log(domains+2)).
 // Pods without constraints that belong to a Service/RC/RS/StatefulSet get the cluster
 // default constraints (System: hostname maxSkew 3 and zone maxSkew 5, both ScheduleAnyway).
+// PreFilter's per-domain counts are snapshot aggregates when the counted nodes depend on the
+// node alone; matching pods per node are memoized by NodeInfo generation either way.
 
 import type { Node, Pod, TopologySpreadConstraint } from '../../../api/generated/types/core-v1.js';
 import { labelSelectorAsSelector } from '../../../machinery/labels/label-selector.js';
@@ -26,7 +28,8 @@ import type {
 } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
 import type { SelectingObject } from '../../framework/listers.js';
-import type { NodeInfo } from '../../framework/node-info.js';
+import { memoSlot, type NodeInfo } from '../../framework/node-info.js';
+import { NO_CONTRIBUTION, type Snapshot } from '../../framework/snapshot.js';
 import type { PodInfo } from '../../framework/pod-info.js';
 import { Code, type PluginStatus, SKIP, Status } from '../../framework/status.js';
 import { RequiredNodeAffinity } from '../helpers/node-selector.js';
@@ -119,6 +122,80 @@ function countMatching(pods: readonly PodInfo[], selector: Selector, ns: string)
   return n;
 }
 
+/** A memo key and the per-node count it names (pods of a namespace matching a selector). */
+interface MatchCounter {
+  key: number;
+  count: (ni: NodeInfo) => number;
+}
+
+function matchCounter(ns: string, selector: Selector): MatchCounter {
+  const sel = selector.matchesNothing() ? '\u0002' : selector.toString();
+  return {
+    key: memoSlot(`pts\u0000${ns}\u0000${sel}`),
+    count: (ni) => countMatching(ni.pods, selector, ns),
+  };
+}
+
+/** Matching pods per domain of each constraint, walking the nodes (counts memoized per node). */
+function scannedMatchNum(
+  nodes: readonly NodeInfo[],
+  cs: readonly Constraint[],
+  ns: string,
+  pod: Pod,
+  req: RequiredNodeAffinity,
+): Map<string, number>[] {
+  const matchNum = cs.map(() => new Map<string, number>());
+  const counters = cs.map((c) => matchCounter(ns, c.selector));
+  for (const ni of nodes) {
+    const node = ni.node;
+    if (node === undefined || !nodeHasAllKeys(node, cs)) continue;
+    const labels = node.metadata?.labels ?? {};
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i] as Constraint;
+      if (!includesNode(c, pod, node, req)) continue;
+      const v = labels[c.topologyKey] ?? '';
+      const m = matchNum[i] as Map<string, number>;
+      const counter = counters[i] as MatchCounter;
+      m.set(v, (m.get(v) ?? 0) + ni.memo(counter.key, counter.count));
+    }
+  }
+  return matchNum;
+}
+
+/**
+ * The same counts from two snapshot aggregates per constraint: eligible nodes per domain
+ * (so domains with no matching pod still exist, as minDomains and the global minimum need)
+ * and matching pods per domain.
+ */
+function aggregatedMatchNum(snap: Snapshot, cs: readonly Constraint[], ns: string): Map<string, number>[] {
+  const allKeys = cs.map((c) => c.topologyKey).join('\u0001');
+  return cs.map((c) => {
+    const tk = c.topologyKey;
+    const domain = (ni: NodeInfo): string | undefined => {
+      const node = ni.node;
+      if (node === undefined || !nodeHasAllKeys(node, cs)) return undefined;
+      return node.metadata?.labels?.[tk];
+    };
+    const domains = snap.totals(memoSlot(`pts-domains\u0000${allKeys}\u0000${tk}`), (ni) => {
+      const v = domain(ni);
+      return v === undefined ? NO_CONTRIBUTION : new Map([[v, 1]]);
+    });
+    const counter = matchCounter(ns, c.selector);
+    const matching = snap.totals(
+      memoSlot(`pts-match\u0000${allKeys}\u0000${tk}\u0000${counter.key}`),
+      (ni) => {
+        const v = domain(ni);
+        if (v === undefined) return NO_CONTRIBUTION;
+        const n = ni.memo(counter.key, counter.count);
+        return n === 0 ? NO_CONTRIBUTION : new Map([[v, n]]);
+      },
+    );
+    const m = new Map<string, number>();
+    for (const v of domains.keys()) m.set(v, matching.get(v) ?? 0);
+    return m;
+  });
+}
+
 class PreFilterState implements StateData {
   private minCache: (number | undefined)[];
 
@@ -173,6 +250,7 @@ class PreScoreState implements StateData {
     readonly ignoredNodes: Set<string>,
     readonly counts: Map<string, number>[],
     readonly weights: number[],
+    readonly counters: MatchCounter[],
   ) {}
   clone(): StateData {
     return this;
@@ -262,17 +340,15 @@ export class PodTopologySpread
     if (cs.length === 0) return SKIP;
     const req = new RequiredNodeAffinity(pod);
     const ns = pod.metadata?.namespace ?? '';
-    const matchNum = cs.map(() => new Map<string, number>());
-    for (const ni of nodes) {
-      const node = ni.node;
-      if (node === undefined || !nodeHasAllKeys(node, cs)) continue;
-      cs.forEach((c, i) => {
-        if (!includesNode(c, pod, node, req)) return;
-        const v = node.metadata?.labels?.[c.topologyKey] ?? '';
-        const m = matchNum[i] as Map<string, number>;
-        m.set(v, (m.get(v) ?? 0) + countMatching(ni.pods, c.selector, ns));
-      });
-    }
+    const snap = this.handle.snapshot();
+    // Which nodes count depends on the pod only through node affinity and tolerations; without
+    // either in play it depends on the node alone, and the counts are snapshot aggregates
+    // updated only for nodes changed since the last cycle (Snapshot.totals).
+    const nodeOnly = cs.every((c) => !c.nodeTaintsPolicyHonor && (req.isEmpty || !c.nodeAffinityPolicyHonor));
+    const matchNum =
+      nodeOnly && nodes === snap.nodeInfoList
+        ? aggregatedMatchNum(snap, cs, ns)
+        : scannedMatchNum(nodes, cs, ns, pod, req);
     state.write(PRE_FILTER_KEY, new PreFilterState(cs, matchNum, req));
     return null;
   }
@@ -344,35 +420,39 @@ export class PodTopologySpread
     });
     const req = new RequiredNodeAffinity(pod);
     const ns = pod.metadata?.namespace ?? '';
+    const counters = cs.map((c) => matchCounter(ns, c.selector));
     for (const ni of this.handle.snapshot().nodeInfoList) {
       const node = ni.node;
       if (node === undefined) continue;
       if (requireAll && !nodeHasAllKeys(node, cs)) continue;
-      cs.forEach((c, i) => {
-        if (c.topologyKey === HOSTNAME) return;
-        const v = node.metadata?.labels?.[c.topologyKey] ?? '';
+      const labels = node.metadata?.labels ?? {};
+      for (let i = 0; i < cs.length; i++) {
+        const c = cs[i] as Constraint;
+        if (c.topologyKey === HOSTNAME) continue;
+        const v = labels[c.topologyKey] ?? '';
         const m = counts[i] as Map<string, number>;
         const cur = m.get(v);
-        if (cur === undefined || !includesNode(c, pod, node, req)) return;
-        m.set(v, cur + countMatching(ni.pods, c.selector, ns));
-      });
+        if (cur === undefined || !includesNode(c, pod, node, req)) continue;
+        const counter = counters[i] as MatchCounter;
+        m.set(v, cur + ni.memo(counter.key, counter.count));
+      }
     }
-    state.write(PRE_SCORE_KEY, new PreScoreState(cs, ignored, counts, weights));
+    state.write(PRE_SCORE_KEY, new PreScoreState(cs, ignored, counts, weights, counters));
     return null;
   }
 
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
+  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
     const s = readState(state, PRE_SCORE_KEY, PreScoreState);
     if (s === undefined || s.ignoredNodes.has(nodeInfo.name)) return 0;
     const labels = nodeInfo.node?.metadata?.labels ?? {};
-    const ns = pod.metadata?.namespace ?? '';
     let score = 0;
     s.constraints.forEach((c, i) => {
       const v = labels[c.topologyKey];
       if (v === undefined) return;
+      const counter = s.counters[i] as MatchCounter;
       const cnt =
         c.topologyKey === HOSTNAME
-          ? countMatching(nodeInfo.pods, c.selector, ns)
+          ? nodeInfo.memo(counter.key, counter.count)
           : ((s.counts[i] as Map<string, number>).get(v) ?? 0);
       score += cnt * (s.weights[i] as number) + (c.maxSkew - 1);
     });
