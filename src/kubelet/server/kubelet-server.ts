@@ -1,6 +1,7 @@
 // The kubelet's HTTPS server (upstream port 10250): `/healthz`, container logs
 // (`/containerLogs/<ns>/<pod>/<container>`) and the streaming endpoints `/exec/…` and
-// `/attach/…` over WebSocket. Clients authenticate with a certificate from the cluster CA
+// `/attach/…` (over WebSocket or SPDY/3.1) and `/portForward/<ns>/<pod>` (SPDY/3.1, plain
+// or tunneled in WebSocket messages). Clients authenticate with a certificate from the cluster CA
 // (the API server connects with its kubelet-client identity); every authenticated client
 // may use every endpoint, as a kubelet with webhook authorization disabled allows.
 
@@ -13,15 +14,30 @@ import type { Pod } from '../../api/generated/types/core-v1.js';
 import { errorText, type Logger, noopLogger } from '../../client/log.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../pod-sync.js';
 import { followLogs, parseRfc3339Nano, type ReadLogOptions, readLogs } from '../runtime/logs.js';
-import type { ContainerRuntime, ContainerStatus, StreamOptions } from '../runtime/runtime.js';
+import type { ContainerRuntime, ContainerStatus, ExecSession, StreamOptions } from '../runtime/runtime.js';
 import {
   exitStatus,
   finishWithStatus,
   internalErrorStatus,
   REMOTE_COMMAND_PROTOCOLS,
+  type StreamStatus,
   serveRemoteCommand,
 } from './remote-command.js';
-import { acceptWebSocket, isWebSocketRequest, refuseUpgrade } from './websocket.js';
+import { SPDY_REMOTE_COMMAND_PROTOCOLS, serveRemoteCommandSpdy } from './remote-command-spdy.js';
+import {
+  PORT_FORWARD_PROTOCOL,
+  PORT_FORWARD_TUNNEL_PROTOCOL,
+  PORT_FORWARD_WEBSOCKET_PROTOCOL,
+  servePortForward,
+  servePortForwardWebSocket,
+} from './port-forward.js';
+import {
+  acceptSpdyUpgrade,
+  isSpdyRequest,
+  type SpdyTransport,
+  webSocketTransport,
+} from './spdy-connection.js';
+import { acceptWebSocket, isWebSocketRequest, offeredProtocols, refuseUpgrade } from './websocket.js';
 
 /** Options of the kubelet's server. */
 export interface KubeletServerOptions {
@@ -38,6 +54,8 @@ export interface KubeletServerOptions {
   logger?: Logger;
   /** How often a followed log file is polled for new lines (default 200 ms). */
   followPollMs?: number;
+  /** The node and pod stats `/stats/summary` serves (404 without it). */
+  summary?: () => Promise<unknown>;
 }
 
 class HttpError extends Error {
@@ -149,6 +167,12 @@ export class KubeletServer {
       }
       if (kind === 'exec' || kind === 'attach' || kind === 'portForward') {
         throw new HttpError(400, 'Upgrade request required');
+      }
+      if (kind === 'stats' && ns === 'summary' && parts.length === 2 && this.o.summary !== undefined) {
+        if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
+        const body = JSON.stringify(await this.o.summary());
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+        return;
       }
       throw new HttpError(404, '404 page not found');
     } catch (e) {
@@ -265,8 +289,10 @@ export class KubeletServer {
     const [kind, ns, name, container] = url.pathname.split('/').filter((p) => p !== '');
     try {
       if (!this.authenticated(socket)) throw new HttpError(401, 'Unauthorized');
-      if (kind === 'portForward')
-        throw new HttpError(501, 'port forwarding is not implemented by this kubelet');
+      if (kind === 'portForward' && ns !== undefined && name !== undefined) {
+        await this.servePortForward(req, url, socket, head, ns, name, container);
+        return;
+      }
       if (
         (kind !== 'exec' && kind !== 'attach') ||
         ns === undefined ||
@@ -274,7 +300,9 @@ export class KubeletServer {
         container === undefined
       )
         throw new HttpError(404, '404 page not found');
-      if (!isWebSocketRequest(req.headers)) throw new HttpError(400, 'only WebSocket upgrades are supported');
+      const websocket = isWebSocketRequest(req.headers);
+      if (!websocket && !isSpdyRequest(req.headers))
+        throw new HttpError(400, 'unable to upgrade: missing upgrade headers in request');
       const q = url.searchParams;
       const flag = (a: string, b: string): boolean => truthy(q.get(a)) || truthy(q.get(b));
       const tty = truthy(q.get('tty'));
@@ -293,31 +321,116 @@ export class KubeletServer {
       const status = await this.containerOf(pod, container, false);
       if (status === undefined || status.state !== 'CONTAINER_RUNNING')
         throw new HttpError(404, `container not found ("${container}")`);
+      const run = (): Promise<ExecSession> =>
+        kind === 'exec'
+          ? this.o.runtime.exec(status.id, command, opts)
+          : this.o.runtime.attach(status.id, opts);
+      const failed = (e: unknown): StreamStatus =>
+        internalErrorStatus(`error executing command in container: ${errorText(e)}`);
+      const exitWith = (code: number): StreamStatus =>
+        kind === 'exec' ? exitStatus(code, command) : exitStatus(0, []);
+      if (!websocket) {
+        const spdy = acceptSpdyUpgrade(req.headers, socket, head, SPDY_REMOTE_COMMAND_PROTOCOLS);
+        if (!('transport' in spdy)) {
+          refuseUpgrade(socket, spdy);
+          return;
+        }
+        await serveRemoteCommandSpdy(spdy.transport, {
+          protocol: spdy.protocol,
+          streams: opts,
+          start: run,
+          status: exitWith,
+          startFailure: failed,
+        });
+        return;
+      }
       const accepted = acceptWebSocket(req.headers, socket, head, REMOTE_COMMAND_PROTOCOLS);
       if (!('ws' in accepted)) {
         refuseUpgrade(socket, accepted);
         return;
       }
       const { ws, protocol } = accepted;
-      let session: Awaited<ReturnType<ContainerRuntime['exec']>>;
+      let session: ExecSession;
       try {
-        session =
-          kind === 'exec'
-            ? await this.o.runtime.exec(status.id, command, opts)
-            : await this.o.runtime.attach(status.id, opts);
+        session = await run();
       } catch (e) {
-        finishWithStatus(ws, internalErrorStatus(`error executing command in container: ${errorText(e)}`));
+        finishWithStatus(ws, failed(e));
         return;
       }
-      await serveRemoteCommand(ws, protocol, session, (code) =>
-        kind === 'exec' ? exitStatus(code, command) : exitStatus(0, []),
-      );
+      await serveRemoteCommand(ws, protocol, session, exitWith);
     } catch (e) {
       const code = e instanceof HttpError ? e.code : 500;
       if (!(e instanceof HttpError))
         this.log.error('kubelet streaming request failed', { err: errorText(e) });
       refuseUpgrade(socket, { code, message: errorText(e) });
     }
+  }
+
+  /**
+   * Port forwarding into a pod's sandbox: SPDY/3.1 either tunneled in WebSocket binary
+   * messages (`SPDY/3.1+portforward.k8s.io`, kubectl's first try) or on the upgraded socket
+   * itself (`Upgrade: SPDY/3.1`, its fallback). `uid`, when given, must match the pod.
+   */
+  private async servePortForward(
+    req: IncomingMessage,
+    url: URL,
+    socket: Duplex,
+    head: Buffer,
+    ns: string,
+    name: string,
+    uid: string | undefined,
+  ): Promise<void> {
+    const pod = this.o.getPod(ns, name);
+    if (pod === undefined) throw new HttpError(404, 'pod does not exist');
+    const podUid = pod.metadata?.uid ?? '';
+    if (uid !== undefined && uid !== podUid) throw new HttpError(404, 'pod not found');
+    const sandboxes = await this.o.runtime.listPodSandbox({
+      labelSelector: { [LABEL_POD_UID]: podUid },
+      state: 'SANDBOX_READY',
+    });
+    const sandbox = sandboxes.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
+    if (sandbox === undefined) throw new HttpError(404, `pod "${name}" has no running sandbox`);
+    // The plain WebSocket protocol names its ports up front (upstream's V4Options).
+    const ports = url.searchParams.getAll('port').map((p) => {
+      if (!/^\d+$/.test(p) || Number(p) > 65535) throw new HttpError(400, `unable to parse "${p}" as a port`);
+      if (Number(p) < 1) throw new HttpError(400, `port "${p}" must be > 0`);
+      return Number(p);
+    });
+    const tunneled = offeredProtocols(req.headers).includes(PORT_FORWARD_TUNNEL_PROTOCOL);
+    if (isWebSocketRequest(req.headers) && !tunneled && ports.length === 0)
+      throw new HttpError(400, 'query parameter "port" is required');
+    const forwarder = await this.o.runtime.portForward(sandbox.id);
+    let transport: SpdyTransport;
+    if (isWebSocketRequest(req.headers)) {
+      const accepted = acceptWebSocket(req.headers, socket, head, [
+        PORT_FORWARD_TUNNEL_PROTOCOL,
+        PORT_FORWARD_WEBSOCKET_PROTOCOL,
+      ]);
+      if (!('ws' in accepted)) {
+        refuseUpgrade(socket, accepted);
+        return;
+      }
+      if (accepted.protocol === PORT_FORWARD_WEBSOCKET_PROTOCOL) {
+        servePortForwardWebSocket(accepted.ws, ports, { forwarder, podId: sandbox.id });
+        accepted.ws.once('close', () => forwarder.close());
+        return;
+      }
+      transport = webSocketTransport(accepted.ws);
+    } else {
+      const accepted = acceptSpdyUpgrade(req.headers, socket, head, [PORT_FORWARD_PROTOCOL]);
+      if (!('transport' in accepted)) {
+        refuseUpgrade(socket, accepted);
+        return;
+      }
+      transport = accepted.transport;
+    }
+    const conn = servePortForward(transport, { forwarder, podId: sandbox.id, logger: this.log });
+    const stop = (): void => conn.close();
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    conn.once('close', () => {
+      this.abort.signal.removeEventListener('abort', stop);
+      forwarder.close();
+    });
   }
 }
 

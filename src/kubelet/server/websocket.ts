@@ -60,10 +60,11 @@ export function acceptKey(key: string): string {
     .digest('base64');
 }
 
-/** Why a handshake was refused: an HTTP status and a plain-text message. */
+/** Why a handshake was refused: an HTTP status, a plain-text message and extra headers. */
 export interface HandshakeRefusal {
   code: number;
   message: string;
+  headers?: [string, string][];
 }
 
 /**
@@ -111,10 +112,11 @@ export function acceptWebSocket(
 export function refuseUpgrade(socket: Duplex, refusal: HandshakeRefusal): void {
   const body = Buffer.from(refusal.message);
   const reason = STATUS_CODES[refusal.code] ?? 'Error';
+  const extra = (refusal.headers ?? []).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.end(
     Buffer.concat([
       Buffer.from(
-        `HTTP/1.1 ${refusal.code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `HTTP/1.1 ${refusal.code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n${extra}` +
           `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
       ),
       body,
@@ -204,6 +206,36 @@ export class WebSocket extends EventEmitter {
     if (!this.open) return false;
     this.socket.write(encodeServerFrame(OP_BINARY, data));
     return true;
+  }
+
+  /** True when the socket's write buffer is full: wait for `onceDrain` before sending more. */
+  get needsDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  /** Calls `cb` once the socket's write buffer has drained (or the connection is gone). */
+  onceDrain(cb: () => void): void {
+    if (!this.socket.writableNeedDrain || this.closed) {
+      cb();
+      return;
+    }
+    const done = (): void => {
+      this.socket.off('drain', done);
+      this.off('close', done);
+      cb();
+    };
+    this.socket.on('drain', done);
+    this.on('close', done);
+  }
+
+  /** Stops reading from the peer (backpressure from a slow consumer of messages). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Resumes reading after `pause`. */
+  resume(): void {
+    this.socket.resume();
   }
 
   /** Starts the closing handshake; the socket ends when the peer answers (or in 5 s). */

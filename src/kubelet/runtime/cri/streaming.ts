@@ -12,6 +12,8 @@
 
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import type { ExecSession, StreamOptions, TerminalSize } from '../runtime.js';
+import { openSpdyExecSession } from '../../server/remote-command-client.js';
+import { exitCodeFromStatus } from '../exec-status.js';
 import { openWebSocket, type WebSocketClient } from './websocket-client.js';
 
 const CH_STDIN = 0;
@@ -20,35 +22,11 @@ const CH_STDERR = 2;
 const CH_ERROR = 3;
 const CH_RESIZE = 4;
 
-/** The exit code a channel-protocol error message reports (a metav1.Status in JSON). */
-export function exitCodeFromStatus(text: string): { code: number; message: string } {
-  let status: unknown;
-  try {
-    status = JSON.parse(text);
-  } catch {
-    return { code: 1, message: text };
-  }
-  if (status === null || typeof status !== 'object') return { code: 1, message: text };
-  const s = status as {
-    status?: unknown;
-    message?: unknown;
-    reason?: unknown;
-    details?: { causes?: unknown };
-  };
-  if (s.status === 'Success') return { code: 0, message: '' };
-  const message = typeof s.message === 'string' ? s.message : text;
-  const causes = Array.isArray(s.details?.causes) ? s.details.causes : [];
-  for (const c of causes) {
-    if (c !== null && typeof c === 'object' && (c as { reason?: unknown }).reason === 'ExitCode') {
-      const n = Number((c as { message?: unknown }).message);
-      if (Number.isInteger(n)) return { code: n, message };
-    }
-  }
-  return { code: 1, message };
-}
-
 /** Connects to an exec or attach URL and exposes it as an ExecSession. */
 export async function streamSession(url: string, options: StreamOptions): Promise<ExecSession> {
+  // v4 over WebSocket cannot end stdin; SPDY half-closes the stream, so a reader of stdin
+  // (`tar -xf -` under `kubectl cp`) sees EOF.
+  if (options.stdin) return openSpdyExecSession(url, options);
   const ws = await openWebSocket(url, ['v4.channel.k8s.io']);
   const stdout = options.stdout ? new PassThrough() : null;
   const stderr = options.stderr && !options.tty ? new PassThrough() : null;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exitCodeFromStatus } from './streaming.js';
+import { exitCodeFromStatus } from '../exec-status.js';
 import { encodeFrame, FrameDecoder } from './websocket-client.js';
 
 describe('WebSocket framing', () => {
