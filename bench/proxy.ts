@@ -8,6 +8,7 @@
 // the host's backend). Prints a table, then (last line) {"fullSyncMs":N,"incrementalSyncMs":N}.
 // Usage: node --import tsx bench/proxy.ts [--services N] [--endpoints N]
 //   [--mode nftables|iptables-nft|iptables-legacy] (the row the JSON line reports)
+//   [--only] (measure only that mode)
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -118,8 +119,10 @@ async function main(): Promise<void> {
   for (const b of ['nft', 'legacy'] as const)
     if (hasBinary(`iptables-${b}-restore`)) modes.push(`iptables-${b}`);
   if (modes.length === 0) throw new Error('neither nft nor iptables is installed');
+  const mi = process.argv.indexOf('--mode');
+  const only = process.argv.includes('--only') && mi >= 0 ? process.argv[mi + 1] : undefined;
   const rows: Row[] = [];
-  for (const m of modes) rows.push(await measure(m));
+  for (const m of modes) if (only === undefined || m === only) rows.push(await measure(m));
   const f = (n: number): string => n.toFixed(1).padStart(9);
   const dflt: Mode = hasNft ? 'nftables' : hostBackend === 'legacy' ? 'iptables-legacy' : 'iptables-nft';
   process.stdout.write(
@@ -138,7 +141,6 @@ async function main(): Promise<void> {
       );
     }
   }
-  const mi = process.argv.indexOf('--mode');
   const wanted = mi >= 0 ? process.argv[mi + 1] : dflt;
   const chosen = rows.find((r) => r.mode === wanted) ?? rows[0];
   if (chosen === undefined) throw new Error('nothing to measure');

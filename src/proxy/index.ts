@@ -46,7 +46,9 @@ export {
   nftAvailable,
 } from './nftables.js';
 export {
+  NFT_HAIRPIN_SET,
   NFT_TABLE,
+  type NftRefs,
   type NftServicePortRules,
   nftServicePortRules,
   renderNftFull,

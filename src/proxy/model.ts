@@ -58,6 +58,8 @@ export interface EndpointInfo {
   terminating: boolean;
   /** The endpoint runs on this proxier's node. */
   isLocal: boolean;
+  /** The endpoint's node, when the slice names one. */
+  nodeName?: string;
   /** KTS-SEP-… */
   chain: string;
 }
@@ -182,6 +184,25 @@ export function usesLocalEndpoints(info: ServicePortInfo): boolean {
 }
 
 /**
+ * Names `e.chain` on first read: a sha256 per endpoint is most of a full sync's generation
+ * time, and only the iptables rules use the name.
+ */
+function lazyChain(e: EndpointInfo, spn: string, protocol: string): void {
+  let chain: string | undefined;
+  Object.defineProperty(e, 'chain', {
+    get: () => {
+      chain ??= endpointChainName(spn, protocol, e.endpoint);
+      return chain;
+    },
+    set: (v: string) => {
+      chain = v;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/**
  * The endpoints of one service port gathered from its slices: IPv4 slices only, the slice
  * port whose name equals the service port's, the first address of each endpoint; conditions
  * defaulted as upstream (ready nil → true, serving nil → ready, terminating nil → false);
@@ -211,6 +232,7 @@ export function endpointsForServicePort(
         isLocal: nodeName !== '' && ep.nodeName === nodeName,
         chain: '',
       };
+      if (ep.nodeName !== undefined && ep.nodeName !== '') e.nodeName = ep.nodeName;
       const prev = byEndpoint.get(e.endpoint);
       if (prev === undefined || (!prev.ready && e.ready)) byEndpoint.set(e.endpoint, e);
     }
@@ -218,7 +240,7 @@ export function endpointsForServicePort(
   const out = [...byEndpoint.values()].sort((a, b) =>
     a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0,
   );
-  for (const e of out) e.chain = endpointChainName(info.name, info.protocol, e.endpoint);
+  for (const e of out) lazyChain(e, info.name, info.protocol);
   return out;
 }
 

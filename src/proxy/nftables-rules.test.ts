@@ -116,47 +116,115 @@ describe('nftables rules (golden)', () => {
 });
 
 describe('nftables rules', () => {
-  it('dispatches through the shared maps and picks endpoints with numgen', () => {
+  it('dispatches through the shared maps and DNATs with a numgen map, without endpoint chains', () => {
     const [r] = rulesOf(cases[0]?.services ?? [], cases[0]?.slices ?? []);
     assert.ok(r !== undefined);
-    const svc = r.chains.find(([n]) => n.startsWith('service-'));
-    assert.match(svc?.[0] ?? '', /^service-[A-Z2-7]{8}-ns1\/web\/tcp\/http$/);
+    assert.equal(r.chains.length, 1);
+    const [name, lines] = r.chains[0] ?? ['', []];
+    assert.match(name, /^service-[A-Z2-7]{8}-ns1\/web\/tcp\/http$/);
     assert.deepEqual(
       r.elements.map((e) => [e.set, e.key]),
       [
         ['cluster-ips', '10.43.0.10'],
         ['service-ips', '10.43.0.10 . tcp . 80'],
+        ['hairpin-connections', '10.42.0.2 . 10.42.0.2'],
+        ['hairpin-connections', '10.42.0.3 . 10.42.0.3'],
       ],
     );
-    assert.match(
-      svc?.[1].at(-1) ?? '',
-      /^numgen random mod 2 vmap \{ 0 : goto endpoint-\S+ , 1 : goto endpoint-\S+ \}$/,
-    );
-    assert.equal(r.chains.filter(([n]) => n.startsWith('endpoint-')).length, 2);
+    assert.deepEqual(lines, [
+      'meta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.42.0.2 . 8080 , 1 : 10.42.0.3 . 8080 }',
+    ]);
+    const [one] = rulesOf(cases[0]?.services ?? [], [makeEndpointSlice('ns1', 'web', ['10.42.0.7'])]);
+    assert.deepEqual(one?.chains[0]?.[1], ['meta l4proto tcp dnat to 10.42.0.7:8080']);
   });
 
-  it('a partial render writes only changed chains and element differences, deletions last', () => {
+  it('keeps endpoint chains only for ClientIP affinity', () => {
+    const svc = makeService('ns1', 'sticky', { clusterIP: '10.43.0.30', sessionAffinity: 'ClientIP' });
+    const [r] = rulesOf([svc], [makeEndpointSlice('ns1', 'sticky', two)]);
+    const eps = (r?.chains ?? []).filter(([n]) => n.startsWith('endpoint-'));
+    assert.equal(eps.length, 2);
+    assert.deepEqual(eps[0]?.[1], [
+      `update @${r?.sets[0]?.[0]} { ip saddr }`,
+      'meta l4proto tcp dnat to 10.42.0.2:8080',
+    ]);
+    assert.equal(r?.sets.length, 2);
+  });
+
+  it('masquerades off-cluster (or, with masqueradeAll, every) ClusterIP client once, and hairpin connections', () => {
+    const rulesOfChain = (cfg: RuleConfig, chain: string) =>
+      renderNftFull([], cfg)
+        .script.split('\n')
+        .filter((l) => l.startsWith(`add rule ip kts-proxy ${chain} `))
+        .map((l) => l.slice(`add rule ip kts-proxy ${chain} `.length));
+    assert.equal(
+      rulesOfChain(CFG, 'services')[0],
+      'ip daddr @cluster-ips ip saddr != 10.42.0.0/16 jump mark-for-masquerade',
+    );
+    assert.equal(
+      rulesOfChain({ ...CFG, masqueradeAll: true }, 'services')[0],
+      'ip daddr @cluster-ips jump mark-for-masquerade',
+    );
+    assert.equal(
+      rulesOfChain({ masqueradeBit: 14 }, 'services')[0],
+      'ip daddr . meta l4proto . th dport vmap @service-ips',
+    );
+    assert.deepEqual(rulesOfChain(CFG, 'nat-postrouting'), [
+      'ct status dnat ip saddr . ip daddr @hairpin-connections jump mark-for-masquerade',
+      'jump masquerading',
+    ]);
+  });
+
+  it('a partial render rewrites only the changed chain and element differences', () => {
     const before = rulesOf(cases[0]?.services ?? [], [makeEndpointSlice('ns1', 'web', two)]);
     const after = rulesOf(cases[0]?.services ?? [], [
       makeEndpointSlice('ns1', 'web', ['10.42.0.3', '10.42.0.4']),
     ]);
     const r = renderNftPartial([{ previous: before, next: after }]);
     const lines = r.script.trim().split('\n');
-    assert.equal(r.rewritten, 2, 'the service chain and the new endpoint chain');
-    assert.equal(r.deleted, 1);
-    assert.ok(lines.some((l) => /^flush chain ip kts-proxy service-/.test(l)));
-    assert.ok(!lines.some((l) => l.includes('element')), 'ClusterIP elements did not change');
-    assert.match(lines.at(-1) ?? '', /^delete chain ip kts-proxy endpoint-\S+10\.42\.0\.2\/8080$/);
-    // The deleted endpoint chain is emptied before it goes, and after the service chain stops using it.
-    const flushOld = lines.findIndex((l) => /^flush chain .*10\.42\.0\.2\/8080$/.test(l));
-    const lastRule = lines.findLastIndex((l) => l.startsWith('add rule'));
-    assert.ok(flushOld > lastRule);
+    assert.equal(r.rewritten, 1, 'the service chain');
+    assert.equal(r.deleted, 0);
+    assert.deepEqual(lines.slice(0, 2), [
+      `add chain ip kts-proxy ${after[0]?.chains[0]?.[0]}`,
+      `flush chain ip kts-proxy ${after[0]?.chains[0]?.[0]}`,
+    ]);
+    assert.deepEqual(lines.slice(3), [
+      'delete element ip kts-proxy hairpin-connections { 10.42.0.2 . 10.42.0.2 }',
+      'add element ip kts-proxy hairpin-connections { 10.42.0.4 . 10.42.0.4 }',
+    ]);
+    assert.deepEqual(
+      [...r.refs],
+      [
+        ['hairpin-connections\u000010.42.0.2 . 10.42.0.2', 0],
+        ['hairpin-connections\u000010.42.0.4 . 10.42.0.4', 1],
+      ],
+    );
 
     const gone = renderNftPartial([{ previous: after, next: undefined }]);
     assert.match(gone.script, /^delete element ip kts-proxy cluster-ips \{ 10\.43\.0\.10 \}$/m);
     assert.match(gone.script, /^delete element ip kts-proxy service-ips \{ 10\.43\.0\.10 \. tcp \. 80 \}$/m);
-    assert.equal(gone.deleted, 3);
+    assert.equal(gone.deleted, 1);
     assert.equal(renderNftPartial([{ previous: after, next: after }]).script, '');
+  });
+
+  it('a hairpin element shared by several services goes only with its last owner', () => {
+    const web = makeService('ns1', 'web', { clusterIP: '10.43.0.10' });
+    const api = makeService('ns1', 'api', { clusterIP: '10.43.0.11' });
+    const slices = [makeEndpointSlice('ns1', 'web', two), makeEndpointSlice('ns1', 'api', ['10.42.0.2'])];
+    const full = renderNftFull(rulesOf([web, api], slices), CFG);
+    assert.equal(full.script.match(/10\.42\.0\.2 \. 10\.42\.0\.2/g)?.length, 1, 'added once');
+    assert.equal(full.refs.get('hairpin-connections\u000010.42.0.2 . 10.42.0.2'), 2);
+    const apiBefore = rulesOf([api], slices);
+    const r = renderNftPartial([{ previous: apiBefore, next: undefined }], full.refs);
+    assert.doesNotMatch(r.script, /hairpin/);
+    assert.deepEqual([...r.refs], [['hairpin-connections\u000010.42.0.2 . 10.42.0.2', 1]]);
+    const readd = renderNftPartial([{ previous: undefined, next: apiBefore }], new Map(r.refs));
+    assert.doesNotMatch(readd.script, /hairpin/);
+    const applied = new Map([...full.refs, ...r.refs]);
+    const last = renderNftPartial([{ previous: rulesOf([web], slices), next: undefined }], applied);
+    assert.match(
+      last.script,
+      /^delete element ip kts-proxy hairpin-connections \{ 10\.42\.0\.2 \. 10\.42\.0\.2 , 10\.42\.0\.3 \. 10\.42\.0\.3 \}$/m,
+    );
   });
 
   it('a service losing its endpoints moves from service-ips to no-endpoint-services', () => {
@@ -205,5 +273,31 @@ describe('NftablesEngine', () => {
     const retry = await p.syncNow();
     assert.equal(retry?.full, true);
     assert.match(nft.scripts.at(-1) ?? '', /dnat to 10\.42\.0\.9:8080/);
+  });
+});
+
+describe('NftablesEngine hairpin elements', () => {
+  it('keeps a shared element until its last owner goes, and its counts survive a failed sync', async () => {
+    const nft = recorder();
+    const p = new Proxier({ engine: new NftablesEngine(nft, CFG), nodeName: 'node-a' });
+    p.onServiceUpsert(makeService('ns1', 'web', { clusterIP: '10.43.0.10' }));
+    p.onEndpointSliceUpsert(makeEndpointSlice('ns1', 'web', ['10.42.0.2']));
+    p.onServiceUpsert(makeService('ns1', 'api', { clusterIP: '10.43.0.11' }));
+    p.onEndpointSliceUpsert(makeEndpointSlice('ns1', 'api', ['10.42.0.2']));
+    await p.syncNow();
+
+    nft.fail = true;
+    p.onServiceDelete('ns1', 'api');
+    assert.equal(await p.syncNow(), undefined);
+    // The retry is a full sync; then a partial one removes api for real.
+    await p.syncNow();
+    p.onServiceDelete('ns1', 'web');
+    p.onServiceUpsert(makeService('ns1', 'api', { clusterIP: '10.43.0.11' }));
+    await p.syncNow();
+    p.onServiceDelete('ns1', 'api');
+    assert.equal((await p.syncNow())?.full, false);
+    const removals = nft.scripts.filter((s) => /delete element ip kts-proxy hairpin-connections/.test(s));
+    assert.equal(removals.length, 1, nft.scripts.join('\n---\n'));
+    assert.equal(nft.scripts.at(-1), removals[0]);
   });
 });

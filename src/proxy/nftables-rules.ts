@@ -1,16 +1,30 @@
 // The nftables ruleset of kts's proxier, as `nft -f` input. Shapes follow upstream
-// kube-proxy's nftables mode (pkg/proxy/nftables/proxier.go, beta in 1.31) inside one
-// kts-owned table, `ip kts-proxy`:
+// kube-proxy's nftables mode (pkg/proxy/nftables/proxier.go) inside one kts-owned table,
+// `ip kts-proxy`, cut for sync speed: chains cost nft and the kernel far more than rules or
+// set elements (listing, parsing and validating 11,000 chains dominated every transaction),
+// so the table holds about one chain per service port and everything else is elements:
 //   - service dispatch is one verdict-map lookup keyed by `ip daddr . meta l4proto . th dport`
 //     (@service-ips) or `meta l4proto . th dport` on local addresses (@service-nodeports),
 //     so the cost per packet and per update does not grow with the number of Services;
-//   - a service chain picks an endpoint chain with `numgen random mod N vmap`; an endpoint
-//     chain marks hairpin traffic and DNATs;
+//   - a service chain (`service-…`, or `local-…` for Local traffic policies) DNATs directly:
+//     `dnat to numgen random mod N map { 0 : ip . port , … }` (a plain `dnat to ip:port` for
+//     one endpoint). Only ClientIP-affinity ports keep upstream's per-endpoint chains, which
+//     each `update` their endpoint's affinity set; their service chain first sends known
+//     clients back to their endpoint, then picks one with `numgen random mod N vmap`;
+//   - hairpin (a pod reaching itself through a Service) needs no endpoint chain: every
+//     reachable endpoint of this node (or of no named node) adds `ip . ip` to
+//     @hairpin-connections, and nat-postrouting marks DNATed connections whose source and
+//     destination are both that endpoint. Several ports may share such an element, so the
+//     engine reference-counts it (see `NftRefs`);
+//   - off-cluster sources reaching a ClusterIP (or every source with masqueradeAll) are
+//     marked once in `services`, via @cluster-ips, not in every service chain;
 //   - Services without (local) endpoints are elements of @no-endpoint-services /
 //     @no-endpoint-nodeports, looked up by the filter hooks for new connections only;
 //   - masquerade requests set bit 13 of the packet mark (0x2000) as in iptables mode.
-// Generation is per service port (cached by the engine per Service); rendering writes either
-// the whole table (full sync) or the difference between two sets of fragments (partial sync).
+// A partial sync is then a few element adds/deletes plus a flush-and-refill of the one or
+// two chains of each changed service port. Generation is per service port (cached by the
+// engine per Service); rendering writes either the whole table (full sync) or the
+// difference between two sets of fragments (partial sync).
 
 import { cidrContains, masqueradeMark, type RuleConfig } from './iptables-rules.js';
 import {
@@ -52,8 +66,8 @@ export interface NftServicePortRules {
   sets: Array<[string, string]>;
 }
 
-function hashed(prefix: string, base: string): string {
-  const name = `${prefix}-${chainHash(base).slice(0, 8)}-${base}`;
+function hashed(prefix: string, base: string, hash = chainHash(base)): string {
+  const name = `${prefix}-${hash.slice(0, 8)}-${base}`;
   return name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 3)}...` : name;
 }
 
@@ -75,11 +89,12 @@ export function nftNames(info: ServicePortInfo): {
   firewall: string;
 } {
   const base = portBase(info);
+  const h = chainHash(base);
   return {
-    cluster: hashed('service', base),
-    local: hashed('local', base),
-    external: hashed('external', base),
-    firewall: hashed('firewall', base),
+    cluster: hashed('service', base, h),
+    local: hashed('local', base, h),
+    external: hashed('external', base, h),
+    firewall: hashed('firewall', base, h),
   };
 }
 
@@ -96,6 +111,9 @@ export function nftAffinitySet(info: ServicePortInfo, ep: EndpointInfo): string 
 function q(s: string): string {
   return `"${s.replaceAll('"', "'")}"`;
 }
+
+/** The set of endpoint pairs whose DNATed connections are hairpin and must be masqueraded. */
+export const NFT_HAIRPIN_SET = 'hairpin-connections';
 
 /** Everything one service port contributes to the kts-proxy table. */
 export function nftServicePortRules(
@@ -148,6 +166,12 @@ export function nftServicePortRules(
     if (hasEndpoints) el('service-nodeports', key, externalTarget);
     if (!hasExternal) el('no-endpoint-nodeports', key, externalVerdict, info.name);
   }
+  // Hairpin: a pod reaching itself through the service must be masqueraded, or its reply
+  // would bypass the DNAT and be dropped by the client. Only a pod of this node can do that
+  // here, so endpoints known to run elsewhere add nothing.
+  const hairpin = new Set<string>();
+  for (const ep of cat.allReachable) if (ep.isLocal || ep.nodeName === undefined) hairpin.add(ep.ip);
+  for (const ip of hairpin) el(NFT_HAIRPIN_SET, `${ip} . ${ip}`);
 
   const chainRules = new Map<string, string[]>();
   const chain = (c: string): string[] => {
@@ -158,16 +182,6 @@ export function nftServicePortRules(
     }
     return lines;
   };
-  if (hasInternal) {
-    if (cfg.masqueradeAll) chain(internalChain).push(`ip daddr ${info.clusterIP} jump mark-for-masquerade`);
-    else if (cfg.clusterCIDR !== undefined) {
-      // Off-cluster clients reaching a service IP may be sent to another node's pod;
-      // masquerade so the reply comes back through this node.
-      chain(internalChain).push(
-        `ip daddr ${info.clusterIP} ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`,
-      );
-    }
-  }
   if (usesExternalChain) {
     const ext = chain(names.external);
     if (!info.externalPolicyLocal) {
@@ -188,8 +202,9 @@ export function nftServicePortRules(
       allow.push(...info.loadBalancerVIPs);
     chain(names.firewall).push(`ip saddr != { ${allow.join(' , ')} } drop`);
   }
-  // Each name costs a sha256; an endpoint may appear in both policy chains.
+  const dnatTarget = (ep: EndpointInfo): string => `${ep.ip} . ${ep.port}`;
   const epChains = new Map<EndpointInfo, string>();
+  // Each name costs a sha256; an endpoint may appear in both policy chains.
   const epChain = (ep: EndpointInfo): string => {
     let n = epChains.get(ep);
     if (n === undefined) {
@@ -202,26 +217,30 @@ export function nftServicePortRules(
     const lines = chain(c);
     if (info.affinityClientIP) {
       for (const ep of eps) lines.push(`ip saddr @${nftAffinitySet(info, ep)} goto ${epChain(ep)}`);
+      const vmap = eps.map((ep, i) => `${i} : goto ${epChain(ep)}`).join(' , ');
+      lines.push(`numgen random mod ${eps.length} vmap { ${vmap} }`);
+      return;
     }
-    const vmap = eps.map((ep, i) => `${i} : goto ${epChain(ep)}`).join(' , ');
-    lines.push(`numgen random mod ${eps.length} vmap { ${vmap} }`);
+    const [only] = eps;
+    if (eps.length === 1 && only !== undefined) lines.push(`meta l4proto ${proto} dnat to ${only.endpoint}`);
+    else {
+      const map = eps.map((ep, i) => `${i} : ${dnatTarget(ep)}`).join(' , ');
+      lines.push(`meta l4proto ${proto} dnat to numgen random mod ${eps.length} map { ${map} }`);
+    }
   };
   if (cat.cluster.length > 0) writeDispatch(names.cluster, cat.cluster);
   if (usesLocalChain) writeDispatch(names.local, cat.local);
-  for (const ep of cat.allReachable) {
-    const c = chain(epChain(ep));
-    // Hairpin: a pod reaching itself through the service must be masqueraded, or the reply
-    // would bypass the DNAT and be dropped by the client.
-    c.push(`ip saddr ${ep.ip} jump mark-for-masquerade`);
-    if (info.affinityClientIP) {
+  if (info.affinityClientIP) {
+    for (const ep of cat.allReachable) {
+      const c = chain(epChain(ep));
       const set = nftAffinitySet(info, ep);
       out.sets.push([
         set,
         `{ type ipv4_addr ; flags dynamic,timeout ; timeout ${info.stickyMaxAgeSeconds}s ; }`,
       ]);
       c.push(`update @${set} { ip saddr }`);
+      c.push(`meta l4proto ${proto} dnat to ${ep.endpoint}`);
     }
-    c.push(`meta l4proto ${proto} dnat to ${ep.endpoint}`);
   }
   out.chains = [...chainRules.entries()];
   return out;
@@ -251,6 +270,11 @@ const BASE_SETS: ReadonlyArray<[string, 'set' | 'map', string]> = [
     '{ type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }',
   ],
   ['service-nodeports', 'map', '{ type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }'],
+  [
+    NFT_HAIRPIN_SET,
+    'set',
+    '{ type ipv4_addr . ipv4_addr ; comment "endpoint . endpoint: a pod reaching itself through a service" ; }',
+  ],
 ];
 
 /** Names of the shared sets and maps whose elements come from service ports. */
@@ -262,6 +286,14 @@ export function nftBaseChains(cfg: RuleConfig): Array<[string, string, string[]]
   // Localhost NodePorts would need route_localnet; as in iptables mode loopback
   // destinations are left alone.
   const localDst = 'fib daddr type local ip daddr != 127.0.0.0/8';
+  // Off-cluster clients reaching a service IP may be sent to another node's pod; masquerade
+  // so the reply comes back through this node. One rule for every ClusterIP: a port without
+  // endpoints or not served is rejected by the filter chains anyway.
+  const offCluster = cfg.masqueradeAll
+    ? ['ip daddr @cluster-ips jump mark-for-masquerade']
+    : cfg.clusterCIDR !== undefined
+      ? [`ip daddr @cluster-ips ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`]
+      : [];
   return [
     [
       'cluster-ips-check',
@@ -301,7 +333,14 @@ export function nftBaseChains(cfg: RuleConfig): Array<[string, string, string[]]
       [`mark and ${mark} == 0 return`, `mark set mark xor ${mark}`, 'masquerade fully-random'],
     ],
     ['nat-output', '{ type nat hook output priority -100 ; }', ['jump services']],
-    ['nat-postrouting', '{ type nat hook postrouting priority 100 ; }', ['jump masquerading']],
+    [
+      'nat-postrouting',
+      '{ type nat hook postrouting priority 100 ; }',
+      [
+        `ct status dnat ip saddr . ip daddr @${NFT_HAIRPIN_SET} jump mark-for-masquerade`,
+        'jump masquerading',
+      ],
+    ],
     ['nat-prerouting', '{ type nat hook prerouting priority -100 ; }', ['jump services']],
     ['nodeport-endpoints-check', '', [`${localDst} meta l4proto . th dport vmap @no-endpoint-nodeports`]],
     ['reject-chain', '{ comment "helper for @no-endpoint-services / @no-endpoint-nodeports" ; }', ['reject']],
@@ -309,6 +348,7 @@ export function nftBaseChains(cfg: RuleConfig): Array<[string, string, string[]]
       'services',
       '',
       [
+        ...offCluster,
         'ip daddr . meta l4proto . th dport vmap @service-ips',
         `${localDst} meta l4proto . th dport vmap @service-nodeports`,
       ],
@@ -349,7 +389,21 @@ export interface NftRenderResult {
   rewritten: number;
   /** Chains deleted. */
   deleted: number;
+  /**
+   * Owner counts of shared elements after this transaction: all of them for a full render,
+   * only those that changed (0 = gone) for a partial one. Kept by the caller once applied.
+   */
+  refs: Map<string, number>;
 }
+
+/**
+ * How many service ports hold each element of a shared set (@hairpin-connections), by
+ * `set NUL key`: an element goes only when its last owner does.
+ */
+export type NftRefs = ReadonlyMap<string, number>;
+
+/** Sets whose elements several service ports may own at once. */
+const REFCOUNTED: ReadonlySet<string> = new Set([NFT_HAIRPIN_SET]);
 
 /**
  * The whole table from scratch: the table is created if missing and deleted in the same
@@ -370,6 +424,7 @@ export function renderNftFull(ports: Iterable<NftServicePortRules>, cfg: RuleCon
     out.push(spec === '' ? `add chain ${T} ${name}` : `add chain ${T} ${name} ${spec}`);
   for (const [name, , rules] of base) for (const r of rules) out.push(`add rule ${T} ${name} ${r}`);
   const elements: NftElement[] = [];
+  const refs = new Map<string, number>();
   let rewritten = base.length;
   const rules: string[] = [];
   for (const p of ports) {
@@ -379,11 +434,19 @@ export function renderNftFull(ports: Iterable<NftServicePortRules>, cfg: RuleCon
       for (const r of lines) rules.push(`add rule ${T} ${name} ${r}`);
       rewritten++;
     }
-    for (const e of p.elements) elements.push(e);
+    for (const e of p.elements) {
+      if (REFCOUNTED.has(e.set)) {
+        const id = elementId(e);
+        const n = refs.get(id) ?? 0;
+        refs.set(id, n + 1);
+        if (n > 0) continue;
+      }
+      elements.push(e);
+    }
   }
   for (const r of rules) out.push(r);
   pushElements(out, 'add', elements);
-  return { script: `${out.join('\n')}\n`, rewritten, deleted: 0 };
+  return { script: `${out.join('\n')}\n`, rewritten, deleted: 0, refs };
 }
 
 function sameLines(a: readonly string[] | undefined, b: readonly string[]): boolean {
@@ -401,10 +464,24 @@ function elementId(e: NftElement): string {
  * array is every port of one Service; a missing entry means the Service has no rules).
  * Order matters to the kernel: chains exist before rules jump to them; elements that point
  * at a chain are removed before the chain is; a chain is emptied before it is deleted.
+ * `refs` are the applied owner counts of shared elements (without them, the changed
+ * Services are taken to own theirs alone).
  */
 export function renderNftPartial(
   changes: Iterable<{ previous: NftServicePortRules[] | undefined; next: NftServicePortRules[] | undefined }>,
+  refs?: NftRefs,
 ): NftRenderResult {
+  // Owner counts of shared elements within the changed Services, before and after.
+  const shared = new Map<string, { e: NftElement; before: number; after: number }>();
+  const count = (e: NftElement, side: 'before' | 'after'): void => {
+    const id = elementId(e);
+    let c = shared.get(id);
+    if (c === undefined) {
+      c = { e, before: 0, after: 0 };
+      shared.set(id, c);
+    }
+    c[side]++;
+  };
   const oldChains = new Map<string, string[]>();
   const newChains = new Map<string, string[]>();
   const oldElements = new Map<string, NftElement>();
@@ -414,12 +491,18 @@ export function renderNftPartial(
   for (const c of changes) {
     for (const p of c.previous ?? []) {
       for (const [n, lines] of p.chains) oldChains.set(n, lines);
-      for (const e of p.elements) oldElements.set(elementId(e), e);
+      for (const e of p.elements) {
+        if (REFCOUNTED.has(e.set)) count(e, 'before');
+        else oldElements.set(elementId(e), e);
+      }
       for (const [n] of p.sets) oldSets.add(n);
     }
     for (const p of c.next ?? []) {
       for (const [n, lines] of p.chains) newChains.set(n, lines);
-      for (const e of p.elements) newElements.set(elementId(e), e);
+      for (const e of p.elements) {
+        if (REFCOUNTED.has(e.set)) count(e, 'after');
+        else newElements.set(elementId(e), e);
+      }
       for (const [n, body] of p.sets) newSets.set(n, body);
     }
   }
@@ -442,6 +525,16 @@ export function renderNftPartial(
     const o = oldElements.get(id);
     if (o === undefined || elementText(o) !== elementText(e)) added.push(e);
   }
+  const refUpdates = new Map<string, number>();
+  for (const [id, c] of shared) {
+    // Without counts, the changed Services are taken to be the only owners.
+    const cur = refs === undefined ? c.before : (refs.get(id) ?? 0);
+    const next = Math.max(0, cur - c.before + c.after);
+    if (next === cur) continue;
+    refUpdates.set(id, next);
+    if (cur === 0) added.push(c.e);
+    else if (next === 0) removed.push(c.e);
+  }
   pushElements(out, 'delete', removed);
   pushElements(out, 'add', added);
   const stale = [...oldChains.keys()].filter((n) => !newChains.has(n));
@@ -452,5 +545,6 @@ export function renderNftPartial(
     script: out.length === 0 ? '' : `${out.join('\n')}\n`,
     rewritten: write.length,
     deleted: stale.length,
+    refs: refUpdates,
   };
 }

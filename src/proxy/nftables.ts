@@ -81,6 +81,8 @@ export class NftablesEngine implements SyncEngine {
   readonly mode = 'nftables';
   /** Per Service: the rules of each of its ports as last applied. */
   private fragments = new Map<string, NftServicePortRules[]>();
+  /** Owner counts of shared elements as last applied (see NftRefs). */
+  private refs = new Map<string, number>();
   private synced = false;
 
   constructor(
@@ -107,6 +109,7 @@ export class NftablesEngine implements SyncEngine {
     let script: string;
     let rewritten: number;
     let deleted: number;
+    let refs: Map<string, number>;
     let next: Map<string, NftServicePortRules[]>;
     if (full || !this.synced) {
       next = new Map();
@@ -117,7 +120,7 @@ export class NftablesEngine implements SyncEngine {
       const ports = (function* () {
         for (const f of next.values()) yield* f;
       })();
-      ({ script, rewritten, deleted } = renderNftFull(ports, this.cfg));
+      ({ script, rewritten, deleted, refs } = renderNftFull(ports, this.cfg));
     } else {
       next = this.fragments;
       const changes: Array<{
@@ -130,7 +133,17 @@ export class NftablesEngine implements SyncEngine {
         changes.push({ previous: this.fragments.get(key), next: f });
         updates.set(key, f);
       }
-      ({ script, rewritten, deleted } = renderNftPartial(changes));
+      let refChanges: Map<string, number>;
+      ({ script, rewritten, deleted, refs: refChanges } = renderNftPartial(changes, this.refs));
+      refs = this.refs;
+      if (refChanges.size > 0) {
+        // Copied so that a failed transaction leaves the applied counts alone.
+        refs = new Map(this.refs);
+        for (const [id, n] of refChanges) {
+          if (n === 0) refs.delete(id);
+          else refs.set(id, n);
+        }
+      }
       // Applied below only once nft has accepted the transaction.
       next = new Map(this.fragments);
       for (const [key, f] of updates) {
@@ -142,6 +155,7 @@ export class NftablesEngine implements SyncEngine {
     if (script !== '') await this.nft.apply(script);
     const t2 = performance.now();
     this.fragments = next;
+    this.refs = refs;
     this.synced = true;
     return {
       rewrittenChains: rewritten,
