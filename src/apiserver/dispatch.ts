@@ -4,7 +4,13 @@
 import { subresourceOf } from '../api/registry.js';
 import type { ResourceInfo } from '../api/registry-types.js';
 import { badRequest, StatusError, serviceUnavailable } from '../machinery/status-error.js';
-import { handlePodLog, resolvePodTarget, UPGRADE_SUBRESOURCES } from './connect/index.js';
+import {
+  handlePodLog,
+  handleResourceProxy,
+  PROXY_RESOURCES,
+  resolvePodTarget,
+  UPGRADE_SUBRESOURCES,
+} from './connect/index.js';
 import { handleGet, handleList } from './endpoints/read.js';
 import { handleComponentStatuses, handleReview } from './endpoints/reviews.js';
 import type { Scope } from './endpoints/scope.js';
@@ -40,7 +46,8 @@ const CONNECT = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
 // Connect subresources of pods go to the pod's kubelet (src/apiserver/connect/). The
 // streaming ones arrive here only without an HTTP/1.1 upgrade (HTTP/2, or a plain request),
-// which cannot carry them: after the pod checks, that is upstream's 400.
+// which cannot carry them: after the pod checks, that is upstream's 400. `proxy` of nodes,
+// pods and services forwards any method to the node's kubelet, the pod or an endpoint.
 async function handleConnect(
   ctx: ServerContext,
   rr: ResourceRequest,
@@ -48,6 +55,9 @@ async function handleConnect(
   sub: string,
 ): Promise<void> {
   const { info } = rr;
+  if (sub === 'proxy' && info.apiGroup === '' && PROXY_RESOURCES.has(info.resource) && info.name !== '') {
+    return handleResourceProxy(rr, ctx.stores, ctx.kubelets);
+  }
   if (info.apiGroup === '' && info.resource === 'pods' && info.name !== '') {
     if (sub === 'log') {
       if (info.verb !== 'get') throw methodNotAllowed();

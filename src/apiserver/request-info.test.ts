@@ -79,10 +79,35 @@ describe('parseRequestInfo', () => {
     ],
     ['GET', '/apis/apps/v1/deployments', r('list', 'apps', 'v1', '', 'deployments', '', '')],
     ['GET', '/api/v1/namespaces/ns/pods/p/proxy/a/b', r('get', '', 'v1', 'ns', 'pods', 'proxy', 'p')],
+    // The proxied path never changes what is authorized: `proxy` is the subresource, the
+    // rest only `parts`, and the verb comes from the method (a name is always present).
+    ['GET', '/api/v1/nodes/n1/proxy/stats/summary', r('get', '', 'v1', '', 'nodes', 'proxy', 'n1')],
+    ['GET', '/api/v1/nodes/n1/proxy', r('get', '', 'v1', '', 'nodes', 'proxy', 'n1')],
+    ['HEAD', '/api/v1/nodes/n1/proxy/healthz', r('get', '', 'v1', '', 'nodes', 'proxy', 'n1')],
+    ['POST', '/api/v1/nodes/n1/proxy/run/x', r('create', '', 'v1', '', 'nodes', 'proxy', 'n1')],
+    ['PUT', '/api/v1/namespaces/ns/pods/p:80/proxy/', r('update', '', 'v1', 'ns', 'pods', 'proxy', 'p:80')],
+    ['PATCH', '/api/v1/namespaces/ns/pods/p/proxy/x', r('patch', '', 'v1', 'ns', 'pods', 'proxy', 'p')],
+    ['DELETE', '/api/v1/namespaces/ns/pods/p/proxy/x', r('delete', '', 'v1', 'ns', 'pods', 'proxy', 'p')],
+    ['OPTIONS', '/api/v1/namespaces/ns/pods/p/proxy/x', r('', '', 'v1', 'ns', 'pods', 'proxy', 'p')],
+    [
+      'GET',
+      '/api/v1/namespaces/ns/services/https:web:443/proxy/namespaces/a/pods?watch=true',
+      r('get', '', 'v1', 'ns', 'services', 'proxy', 'https:web:443'),
+    ],
+    [
+      'DELETE',
+      '/api/v1/namespaces/ns/services/web:http/proxy/',
+      r('delete', '', 'v1', 'ns', 'services', 'proxy', 'web:http'),
+    ],
   ];
   for (const [method, path, want] of cases) {
     it(`${method} ${path}`, () => assert.deepEqual(info(method, path), want));
   }
+
+  it('keeps the proxied path in parts', () => {
+    const i = parseRequestInfo('GET', new URL('/api/v1/nodes/n1/proxy/stats/summary', 'https://x'));
+    assert.deepEqual(i.parts, ['nodes', 'n1', 'proxy', 'stats', 'summary']);
+  });
 
   for (const path of [
     '/',

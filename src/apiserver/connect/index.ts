@@ -4,7 +4,9 @@
 // the raw sockets spliced (`handleUpgrade`, wired to the server's `upgrade` event). The pod's
 // kubelet is found through the pod's node (InternalIP and `daemonEndpoints` port); the API
 // server authenticates to it with a client certificate from the cluster CA
-// (`KubeletConnector`).
+// (`KubeletConnector`). The `proxy` subresource of nodes, pods and services forwards any
+// method to the kubelet, the pod's IP or one ready endpoint of the service
+// (`handleResourceProxy`; targets resolved in proxy-location.ts as upstream's registries do).
 
 export {
   chooseContainer,
@@ -15,6 +17,21 @@ export {
   type PodTarget,
   resolvePodTarget,
 } from './kubelet-location.js';
+export {
+  isProxyableIP,
+  nodeProxyLocation,
+  podProxyLocation,
+  type ProxyLocation,
+  serviceProxyLocation,
+  splitSchemeNamePort,
+} from './proxy-location.js';
+export {
+  forwardHeaders,
+  handleResourceProxy,
+  PROXY_RESOURCES,
+  proxySubpath,
+  resolveProxyLocation,
+} from './resource-proxy.js';
 export { handlePodLog, kubeletErrorStatus, kubeletLogQuery } from './pod-log.js';
 export {
   handleUpgrade,

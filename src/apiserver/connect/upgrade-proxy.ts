@@ -3,9 +3,12 @@
 // (a WebSocket upgrade needs `create` on the subresource, as upstream's
 // AuthorizePodWebsocketUpgradeCreatePermission checks), then forwarded to the pod's kubelet
 // with the same upgrade headers, and the two raw sockets spliced so the kubelet's `101` and
-// every frame after it pass through untouched, in both directions.
+// every frame after it pass through untouched, in both directions. Upgrades of the `proxy`
+// subresource of nodes, pods and services (a WebSocket to a pod's server) are authorized by
+// their method's verb and spliced the same way to the proxy target.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import tls, { type TLSSocket } from 'node:tls';
@@ -15,6 +18,13 @@ import { forbiddenError } from '../auth/authorizer.js';
 import { parseRequestInfo } from '../request-info.js';
 import type { ServerContext } from '../server.js';
 import { resolvePodTarget } from './kubelet-location.js';
+import {
+  dialErrorText,
+  forwardHeaders,
+  PROXY_RESOURCES,
+  proxySubpath,
+  resolveProxyLocation,
+} from './resource-proxy.js';
 
 /** The connect subresources that are served by upgrading the connection. */
 export const UPGRADE_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
@@ -76,12 +86,19 @@ export async function handleUpgrade(
   try {
     const url = new URL(req.url ?? '/', 'https://kts.invalid');
     const info = parseRequestInfo(req.method ?? 'GET', url);
+    const proxy =
+      info.isResourceRequest &&
+      info.apiGroup === '' &&
+      info.subresource === 'proxy' &&
+      PROXY_RESOURCES.has(info.resource) &&
+      info.name !== '';
     if (
-      !info.isResourceRequest ||
-      info.apiGroup !== '' ||
-      info.resource !== 'pods' ||
-      !UPGRADE_SUBRESOURCES.has(info.subresource) ||
-      info.name === ''
+      !proxy &&
+      (!info.isResourceRequest ||
+        info.apiGroup !== '' ||
+        info.resource !== 'pods' ||
+        !UPGRADE_SUBRESOURCES.has(info.subresource) ||
+        info.name === '')
     ) {
       throw notFound({ group: '', resource: info.resource }, info.name);
     }
@@ -95,10 +112,11 @@ export async function handleUpgrade(
     if (!user.groups.includes('system:masters')) {
       const attrs = {
         user,
-        verb: 'create',
+        // A proxied upgrade is authorized by its method, as any proxy request.
+        verb: proxy ? info.verb : 'create',
         namespace: info.namespace,
         apiGroup: '',
-        resource: 'pods',
+        resource: info.resource,
         subresource: info.subresource,
         name: info.name,
         path: url.pathname,
@@ -106,6 +124,34 @@ export async function handleUpgrade(
       };
       const decision = ctx.authorizer.authorize(attrs);
       if (!decision.allowed) throw forbiddenError(attrs, decision.reason);
+    }
+    if (proxy) {
+      const loc = await resolveProxyLocation(ctx.stores, ctx.kubelets, info);
+      const sub = proxySubpath(url.pathname, info);
+      const headers = forwardHeaders(
+        req.headers,
+        (n) => n === 'authorization' || n.startsWith('impersonate-'),
+      );
+      // The upgrade handshake itself is hop-by-hop, and must reach the target.
+      for (const h of ['upgrade', 'connection']) {
+        const v = req.headers[h];
+        if (v !== undefined) headers[h] = v;
+      }
+      const open = (): Duplex =>
+        loc.tls
+          ? tls.connect({ ...loc.tls, host: loc.host, port: loc.port })
+          : net.connect(loc.port, loc.host);
+      await splice(
+        open,
+        loc.tls ? 'secureConnect' : 'connect',
+        socket,
+        head,
+        req,
+        `${sub === '' ? '/' : sub}${url.search}`,
+        headers,
+        loc,
+      );
+      return;
     }
     const sub = info.subresource as 'exec' | 'attach' | 'portforward';
     const target = await resolvePodTarget(
@@ -123,38 +169,56 @@ export async function handleUpgrade(
         ? `/portForward/${ns}/${name}`
         : `/${sub}/${ns}/${name}/${encodeURIComponent(target.container)}`;
     const query = kubeletStreamQuery(sub, url.searchParams);
-    await splice(ctx, socket, head, req, `${path}${query.size > 0 ? `?${query}` : ''}`, target.kubelet);
+    const headers: OutgoingHttpHeaders = {};
+    for (const h of FORWARDED_HEADERS) {
+      const v = req.headers[h];
+      if (v !== undefined) headers[h] = v;
+    }
+    await splice(
+      () => tls.connect(ctx.kubelets.tlsOptions(target.kubelet)),
+      'secureConnect',
+      socket,
+      head,
+      req,
+      `${path}${query.size > 0 ? `?${query}` : ''}`,
+      headers,
+      target.kubelet,
+    );
   } catch (e) {
     writeStatusToSocket(socket, e);
   }
 }
 
 async function splice(
-  ctx: ServerContext,
+  open: () => Duplex,
+  ready: 'connect' | 'secureConnect',
   client: Duplex,
   head: Buffer,
   req: IncomingMessage,
   path: string,
-  kubelet: { host: string; port: number },
+  headers: OutgoingHttpHeaders,
+  target: { host: string; port: number },
 ): Promise<void> {
-  const upstream = await new Promise<TLSSocket>((resolve, reject) => {
-    const s = tls.connect(ctx.kubelets.tlsOptions(kubelet));
-    s.once('secureConnect', () => {
+  const where = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  const upstream = await new Promise<Duplex>((resolve, reject) => {
+    const s = open();
+    s.once(ready, () => {
       s.off('error', reject);
       resolve(s);
     });
-    s.once('error', (e) =>
+    s.once('error', (e: Error) =>
       reject(
-        serviceUnavailable(`the kubelet at ${kubelet.host}:${kubelet.port} is not reachable: ${e.message}`),
+        serviceUnavailable(
+          `error trying to reach service: ${dialErrorText({ scheme: 'http', ...target }, e)}`,
+        ),
       ),
     );
   });
-  upstream.setNoDelay(true);
-  const lines = [`${req.method ?? 'GET'} ${path} HTTP/1.1`, `Host: ${kubelet.host}:${kubelet.port}`];
-  for (const h of FORWARDED_HEADERS) {
-    const v = req.headers[h];
-    if (v === undefined) continue;
-    for (const one of Array.isArray(v) ? v : [v]) lines.push(`${h}: ${one}`);
+  (upstream as Duplex & { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+  const lines = [`${req.method ?? 'GET'} ${path} HTTP/1.1`, `Host: ${where}`];
+  for (const [h, v] of Object.entries(headers)) {
+    if (v === undefined || h === 'host') continue;
+    for (const one of Array.isArray(v) ? v : [v]) lines.push(`${h}: ${String(one)}`);
   }
   upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
   if (head.length > 0) upstream.write(head);
