@@ -535,11 +535,17 @@ describe('list and watch options', () => {
     // history, which compaction removed.
     const TEMPLATES = '/api/v1/namespaces/default/podtemplates';
     const template = { containers: [{ name: 'c', image: 'busybox' }] };
-    const first = await c.json('POST', TEMPLATES, { metadata: { name: 'old' }, template: { spec: template } });
+    const first = await c.json('POST', TEMPLATES, {
+      metadata: { name: 'old' },
+      template: { spec: template },
+    });
     assert.equal(first.status, 201);
     const oldRV = (first.obj.metadata as { resourceVersion: string }).resourceVersion;
     for (let i = 0; i < 3; i++) {
-      const r = await c.json('POST', TEMPLATES, { metadata: { name: `t${i}` }, template: { spec: template } });
+      const r = await c.json('POST', TEMPLATES, {
+        metadata: { name: `t${i}` },
+        template: { spec: template },
+      });
       assert.equal(r.status, 201);
     }
     const cur = await api.server.storage.currentRevision();
