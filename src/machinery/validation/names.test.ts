@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fieldErrorMessage, invalid } from '../status-error.js';
+import { fieldErrorMessage } from '../status-error.js';
 import {
   isConfigMapKey,
   isDNS1035Label,

@@ -1,11 +1,3 @@
-// Shared name and value rules of the Kubernetes API (k8s.io/apimachinery util/validation,
-// api/validation and api/validation/path). The `is*` checks return the list of upstream
-// messages (empty when valid) so callers can wrap each one in a field error at their own
-// path; the `validate*` helpers return FieldError lists at upstream's field paths. The
-// message texts are upstream's, word for word: kubectl users and tests compare them.
-
-import type { ObjectMetaLike } from '../object-meta.js';
-import { validateOwnerReferences } from '../owner-references.js';
 import type { FieldError } from '../status-error.js';
 
 const QNAME_CHAR_FMT = '[A-Za-z0-9]';
