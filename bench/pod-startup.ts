@@ -19,6 +19,8 @@
 // Usage: node --import tsx bench/pod-startup.ts [--pods 100] [--in-flight 10]
 //        [--timeout-s 120] [--only process|cri] [--kubelet-qps N (0: unthrottled)]
 //        [--trace-runtime (time every runtime call; a table per run)]
+//        [--timeline (median per-pod time to each step: sandbox, container start, first
+//         status seen, Ready seen; a table per run)]
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -170,9 +172,36 @@ async function criSetup(
   };
 }
 
-/** Per-method call counts and latencies of a runtime (`--trace-runtime`). */
+/** Per-method call counts and latencies of a runtime (`--trace-runtime`), and per-pod marks. */
 class RuntimeTrace {
   private readonly calls = new Map<string, number[]>();
+  /** Pod name → step → time (performance.now()) it was first reached (`--timeline`). */
+  readonly marks = new Map<string, Map<string, number>>();
+  private readonly podOfContainer = new Map<string, string>();
+
+  /** Records the first time `pod` reached `step`. */
+  mark(pod: string, step: string): void {
+    let m = this.marks.get(pod);
+    if (m === undefined) {
+      m = new Map();
+      this.marks.set(pod, m);
+    }
+    if (!m.has(step)) m.set(step, performance.now());
+  }
+
+  private markCall(prop: string, args: unknown[], phase: 'call' | 'done', out: unknown): void {
+    const podOf = (cfg: unknown): string =>
+      String((cfg as { metadata?: { name?: unknown } } | undefined)?.metadata?.name ?? '');
+    if (prop === 'runPodSandbox') this.mark(podOf(args[0]), `sandbox ${phase}`);
+    else if (prop === 'createContainer') {
+      const pod = podOf(args[2]);
+      this.mark(pod, `createContainer ${phase}`);
+      if (phase === 'done' && typeof out === 'string') this.podOfContainer.set(out, pod);
+    } else if (prop === 'startContainer') {
+      const pod = this.podOfContainer.get(String(args[0]));
+      if (pod !== undefined) this.mark(pod, `startContainer ${phase}`);
+    }
+  }
 
   /** The runtime with every method call timed. */
   wrap(rt: ContainerRuntime): ContainerRuntime {
@@ -182,15 +211,51 @@ class RuntimeTrace {
         if (typeof v !== 'function' || typeof prop !== 'string') return v;
         return (...args: unknown[]): unknown => {
           const t = performance.now();
+          this.markCall(prop, args, 'call', undefined);
           const out: unknown = v.apply(target, args);
-          const record = (): void => {
+          const record = (value: unknown): void => {
             const l = this.calls.get(prop) ?? [];
             l.push(performance.now() - t);
             this.calls.set(prop, l);
+            this.markCall(prop, args, 'done', value);
           };
-          if (out instanceof Promise) return out.finally(record);
-          record();
+          if (out instanceof Promise)
+            return out.then((value: unknown) => {
+              record(value);
+              return value;
+            });
+          record(out);
           return out;
+        };
+      },
+    });
+  }
+
+  /** The kubelet's client with its TokenRequests and status patches marked per pod. */
+  wrapClient(client: RestClient): RestClient {
+    return new Proxy(client, {
+      get: (target, prop, receiver) => {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'resource' || typeof v !== 'function') return v;
+        return (...rargs: unknown[]): unknown => {
+          const rc: object = v.apply(target, rargs);
+          return new Proxy(rc, {
+            get: (t2, p2, r2) => {
+              const f: unknown = Reflect.get(t2, p2, r2);
+              if ((p2 !== 'create' && p2 !== 'patch') || typeof f !== 'function') return f;
+              return async (...args: unknown[]): Promise<unknown> => {
+                const sub = (args.at(-1) as { subresource?: string } | undefined)?.subresource;
+                const body = args[1] as { spec?: { boundObjectRef?: { name?: string } } } | undefined;
+                const pod = p2 === 'patch' ? String(args[1]) : String(body?.spec?.boundObjectRef?.name ?? '');
+                const step = sub === 'token' ? 'token request' : sub === 'status' ? 'status patch' : '';
+                if (step === '') return f.apply(t2, args);
+                this.mark(pod, `${step} call`);
+                const out: unknown = await f.apply(t2, args);
+                this.mark(pod, `${step} done`);
+                return out;
+              };
+            },
+          });
         };
       },
     });
@@ -199,6 +264,31 @@ class RuntimeTrace {
   /** Forgets the calls so far. */
   reset(): void {
     this.calls.clear();
+    this.marks.clear();
+  }
+
+  /** Table rows: each step's median and p99 time after the pod's create was sent (ms). */
+  timelineRows(): string[][] {
+    const steps = new Map<string, number[]>();
+    for (const m of this.marks.values()) {
+      const sent = m.get('create sent');
+      if (sent === undefined) continue;
+      for (const [step, t] of m) {
+        const l = steps.get(step) ?? [];
+        l.push(t - sent);
+        steps.set(step, l);
+      }
+    }
+    const rows = [['step', 'pods', 'p50 ms', 'p99 ms']];
+    const ordered = [...steps].sort((a, b) => percentile(a[1], 0.5) - percentile(b[1], 0.5));
+    for (const [step, l] of ordered)
+      rows.push([
+        step,
+        String(l.length),
+        String(Math.round(percentile(l, 0.5))),
+        String(Math.round(percentile(l, 0.99))),
+      ]);
+    return rows;
   }
 
   /** Table rows: method, calls, total, mean, p99 (ms). */
@@ -252,9 +342,10 @@ async function runOne(
       metadata: { name: 'kube-root-ca.crt' },
       data: { 'ca.crt': 'bench-ca' },
     });
-    const trace = process.argv.includes('--trace-runtime') ? new RuntimeTrace() : undefined;
+    const timeline = process.argv.includes('--timeline');
+    const trace = process.argv.includes('--trace-runtime') || timeline ? new RuntimeTrace() : undefined;
     kubelet = new Kubelet({
-      client: kubeletClient,
+      client: timeline && trace !== undefined ? trace.wrapClient(kubeletClient) : kubeletClient,
       nodeName: node,
       runtime: trace?.wrap(setup.runtime) ?? setup.runtime,
       dataDir: join(dir, 'kubelet'),
@@ -273,7 +364,12 @@ async function runOne(
     const informer = new SharedIndexInformer<Pod>(client.resource(PODS), { namespace: ns });
     const seen = (p: Pod): void => {
       const name = p.metadata?.name ?? '';
+      if (trace !== undefined) {
+        if (p.status?.containerStatuses !== undefined) trace.mark(name, 'first status seen');
+        if (p.status?.phase === 'Running') trace.mark(name, 'Running seen');
+      }
       if (readyAt.has(name) || !isReady(p)) return;
+      trace?.mark(name, 'Ready seen');
       readyAt.set(name, performance.now());
       if (readyAt.size === count) allReady();
     };
@@ -289,6 +385,7 @@ async function runOne(
         for (let i = next++; i < count; i = next++) {
           const name = `p-${i}`;
           sentAt.set(name, performance.now());
+          trace?.mark(name, 'create sent');
           await client.resource(PODS).create(ns, {
             metadata: { name },
             spec: {
@@ -301,6 +398,7 @@ async function runOne(
               terminationGracePeriodSeconds: 1,
             },
           });
+          trace?.mark(name, 'created');
         }
       }),
     );
@@ -318,9 +416,13 @@ async function runOne(
     ]);
     clearTimeout(timer);
     for (const [name, t] of readyAt) result.latencies.push(t - (sentAt.get(name) ?? t));
-    if (trace !== undefined) {
+    if (trace !== undefined && process.argv.includes('--trace-runtime')) {
       log(`${kind}: runtime calls from the first create until all pods were Ready:`);
       printTable(trace.rows());
+    }
+    if (trace !== undefined && timeline) {
+      log(`${kind}: per-pod time from the create request to each step:`);
+      printTable(trace.timelineRows());
     }
     return result;
   } finally {

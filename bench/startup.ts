@@ -3,23 +3,45 @@
 // measures launch → API ready, → node Ready (from its progress lines), → a first pod
 // Running (its image is built in), then the server's RSS after 60 s. The runtime is the
 // server's default (cri when containerd and runc are installed); KTS_BENCH_RUNTIME overrides.
+// Then a real `kts agent` joins with the server's token — on this machine, in its own
+// network namespace on a bench LAN bridge (as test/agent-join.test.ts runs it), with the
+// process runtime and its kube-proxy — and its RSS is read once it has idled 60 s as well.
+// Without root (no network namespaces) the agent is skipped and agentIdleRssMB is null.
+// Both run as users run them: compiled JavaScript (the `kts` bin runs dist/), built here into
+// a temporary directory first (tsc, ~15 s, not timed). Under tsx every process would also
+// hold the TypeScript loader, ~40 MB of RSS no installed kts has. KTS_BENCH_TSX=1 runs the
+// sources through tsx instead.
+// Set KTS_BENCH_RSS_DETAIL=1 to print both processes' heap / external / code breakdown
+// (anonymous vs file-backed resident memory, from /proc/<pid>/status).
 // Last line: {"apiReadySeconds","nodeReadySeconds","firstPodRunningSeconds","serverIdleRssMB","agentIdleRssMB"}.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { teardownPodNetwork } from '../src/network/teardown.js';
 import { cleanupProxyRules } from '../src/proxy/run.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { createTestLan, type LanHost, type TestLan } from '../test/helpers/netns-lan.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const IDLE_MS = 60_000;
+/** The bench LAN (the server at .1, the agent's machine at .2); unused by the tests' LANs. */
+const LAN_SUBNET = '192.168.246';
 
-async function freePort(): Promise<number> {
+async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, host, () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
       srv.close(() => resolve(port));
@@ -36,24 +58,78 @@ function rssMB(pid: number): number | null {
   }
 }
 
+/** Where a process's memory goes (kB): anonymous (heaps), file-backed (code, mapped files). */
+function rssDetail(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (k: string): string => new RegExp(`${k}:\\s+(\\d+ kB)`).exec(status)?.[1] ?? '?';
+    return `RssAnon ${field('RssAnon')}, RssFile ${field('RssFile')}, RssShmem ${field('RssShmem')}, VmData ${field('VmData')}`;
+  } catch {
+    return 'gone';
+  }
+}
+
+/**
+ * Compiles the CLI into `out` (as `npm run build` does into dist/) and resolves to the node
+ * arguments that run it; undefined when nothing was emitted. Type errors elsewhere in a
+ * working tree do not stop tsc from emitting.
+ */
+function buildCli(out: string): string[] | undefined {
+  const dist = join(out, 'dist');
+  spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', dist],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  const main = join(dist, 'cli', 'main.js');
+  if (!existsSync(main)) return undefined;
+  // Packages resolve from the compiled files' parents, and the gRPC .proto files are read
+  // beside the code (scripts/copy-assets.mjs does the same for dist/).
+  symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'));
+  const copyProtos = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) copyProtos(p);
+      else if (e.name.endsWith('.proto')) {
+        const to = join(dist, relative(join(ROOT, 'src'), p));
+        mkdirSync(dirname(to), { recursive: true });
+        copyFileSync(p, to);
+      }
+    }
+  };
+  copyProtos(join(ROOT, 'src'));
+  return [main];
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number): number => Math.round(ms) / 1000;
 
 async function main(): Promise<void> {
+  const buildDir = mkdtempSync(join(tmpdir(), 'kts-bench-build-'));
+  let cli = process.env.KTS_BENCH_TSX === '1' ? undefined : buildCli(buildDir);
+  if (cli === undefined) {
+    if (process.env.KTS_BENCH_TSX !== '1')
+      process.stdout.write('build failed: running the sources with tsx\n');
+    cli = ['--import', 'tsx', 'src/cli/main.ts'];
+  }
   const dir = mkdtempSync(join(tmpdir(), 'kts-bench-startup-'));
-  const port = await freePort();
+  const agentDir = mkdtempSync(join(tmpdir(), 'kts-bench-agent-'));
+  // The agent needs a separate machine: a network namespace on a LAN bridge the server
+  // listens on (root only). Without it the server listens on loopback and no agent runs.
+  let lan: TestLan | undefined;
+  let agentHost: LanHost | undefined;
+  if (process.getuid?.() === 0) {
+    lan = await createTestLan(LAN_SUBNET);
+    agentHost = await lan.addHost('agent', 2);
+  }
+  const bindAddress = lan?.hostAddress ?? '127.0.0.1';
+  const port = await freePort(bindAddress);
   const runtime = process.env.KTS_BENCH_RUNTIME;
-  const args = [
-    '--import',
-    'tsx',
-    'src/cli/main.ts',
-    'server',
-    '--data-dir',
-    dir,
-    '--https-port',
-    String(port),
-  ];
-  args.push('--bind-address', '127.0.0.1', '--node-name', 'kts-bench');
+  const args = [...cli, 'server', '--data-dir', dir, '--https-port', String(port)];
+  args.push('--bind-address', bindAddress, '--node-name', 'kts-bench');
+  if (lan !== undefined) args.push('--advertise-address', bindAddress);
+  // Any free port for the kubelet's server: 10250 may be taken by another kts on this machine.
+  args.push('--kubelet-port', '0');
   if (runtime !== undefined) args.push('--runtime', runtime);
   const t0 = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,6 +150,9 @@ async function main(): Promise<void> {
   child.once('exit', () => {
     exited = true;
   });
+  let agent: ChildProcess | undefined;
+  let agentOut = '';
+  let agentExited = false;
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   const kubectl = (...a: string[]): string =>
     execFileSync('kubectl', a, {
@@ -107,10 +186,73 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`first pod Running at ${result.firstPodRunningSeconds ?? 'never'} s; idling…\n`);
     kubectl('delete', 'pod', 'first', '--grace-period=1', '--wait=true');
+    let agentStartedAt = 0;
+    if (agentHost !== undefined) {
+      const token = readFileSync(join(dir, 'agent-token'), 'utf8').trim();
+      agentStartedAt = performance.now();
+      // `ip netns exec` execs node in place, so the child's pid is the agent's.
+      agent = agentHost.spawn(
+        [
+          process.execPath,
+          ...cli,
+          'agent',
+          '--server',
+          `https://${bindAddress}:${port}`,
+          '--token',
+          token,
+          '--runtime',
+          'process',
+          '--node-name',
+          'kts-bench-agent',
+          '--data-dir',
+          agentDir,
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      agent.stdout?.on('data', (d: Buffer) => {
+        agentOut += d.toString();
+      });
+      agent.stderr?.on('data', (d: Buffer) => {
+        agentOut = (agentOut + d.toString()).slice(-8000);
+      });
+      agent.once('exit', () => {
+        agentExited = true;
+      });
+      const deadline = performance.now() + 60_000;
+      for (;;) {
+        const ready = kubectl(
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={.items[?(@.metadata.name=="kts-bench-agent")].status.conditions[?(@.type=="Ready")].status}',
+        );
+        if (ready === 'True') break;
+        if (agentExited || performance.now() > deadline)
+          throw new Error(`kts agent did not join:\n${agentOut}`);
+        await sleep(200);
+      }
+      process.stdout.write(
+        `agent node Ready ${secs(performance.now() - agentStartedAt)} s after its launch; idling…\n`,
+      );
+    }
     const idleFor = IDLE_MS - (performance.now() - t0);
     if (idleFor > 0) await sleep(idleFor);
     result.serverIdleRssMB = child.pid !== undefined ? rssMB(child.pid) : null;
+    const detail = process.env.KTS_BENCH_RSS_DETAIL === '1';
+    if (detail && child.pid !== undefined) process.stdout.write(`server memory: ${rssDetail(child.pid)}\n`);
+    if (agent?.pid !== undefined) {
+      const agentIdle = IDLE_MS - (performance.now() - agentStartedAt);
+      if (agentIdle > 0) await sleep(agentIdle);
+      result.agentIdleRssMB = agentExited ? null : rssMB(agent.pid);
+      if (detail) process.stdout.write(`agent memory: ${rssDetail(agent.pid)}\n`);
+    }
   } finally {
+    if (agent !== undefined && !agentExited) {
+      agent.kill('SIGTERM');
+      const deadline = performance.now() + 15_000;
+      while (!agentExited && performance.now() < deadline) await sleep(50);
+      if (!agentExited) agent.kill('SIGKILL');
+    }
     if (!exited) {
       child.kill('SIGTERM');
       const deadline = performance.now() + 15_000;
@@ -120,7 +262,7 @@ async function main(): Promise<void> {
     // Anything still naming the data dir (a private containerd, its shims) is ours.
     const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout;
     for (const line of ps.split('\n')) {
-      if (!line.includes(dir)) continue;
+      if (!line.includes(dir) && !line.includes(agentDir)) continue;
       try {
         process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
       } catch {
@@ -131,7 +273,11 @@ async function main(): Promise<void> {
     // benchmark removes both (`kts proxy --cleanup` removes exactly the KTS- chains).
     await teardownPodNetwork({ dataDir: join(dir, 'agent', 'kubelet') });
     await cleanupProxyRules({});
+    // The agent's machine goes with its namespace (its kube-proxy's rules were in there).
+    await lan?.remove();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(agentDir, { recursive: true, force: true });
+    rmSync(buildDir, { recursive: true, force: true });
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

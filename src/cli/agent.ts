@@ -5,7 +5,7 @@ import type { Taint } from '../api/generated/types/core-v1.js';
 import { stderrLogger } from '../client/log.js';
 import { AgentConfigError, startAgent } from '../agent/agent.js';
 import { defaultRuntimeKind, type RuntimeKind, runtimeProblem } from '../server/node-runtime.js';
-import { defaultNodeName, parseLabel, parseTaint, SERVER_DEFAULTS } from '../server/server.js';
+import { defaultNodeName, parseLabel, parseTaint, SERVER_DEFAULTS } from '../server/node-flags.js';
 import { defaultDataDir } from './data-dir.js';
 import { FlagError, parseFlags } from './flags.js';
 import type { Command } from './main.js';

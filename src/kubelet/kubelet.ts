@@ -34,6 +34,7 @@ import { DEFAULT_EVICTION_HARD, EvictionManager, parseThresholds } from './evict
 import { buildSummary, MachineStats, type StatsProvider, type Summary } from './node-stats.js';
 import { isMirrorPod, isStaticPod, MirrorPods, StaticPodSource } from './static-pods.js';
 import { ProbeManager } from './probes.js';
+import { limitRequests } from './request-limit.js';
 import { type ContainerRuntime, podLogDirectory } from './runtime/runtime.js';
 import { StatusManager } from './status-manager.js';
 import type { KeyPair } from '../pki/x509.js';
@@ -145,6 +146,8 @@ export class Kubelet {
   private readonly workers: PodWorkers;
   private readonly statuses: StatusManager;
   private readonly tokens = new Map<string, TokenCacheEntry>();
+  /** The client of per-pod requests (reads, TokenRequests, status writes): bounded, see request-limit. */
+  private readonly api: Client;
   private nodeStatus: NodeStatusManager | undefined;
   private node: Node | undefined;
   private networkConfigured = false;
@@ -171,7 +174,8 @@ export class Kubelet {
       clock: this.clock,
       onChange: (uid) => this.workers.trigger(uid),
     });
-    const client = o.client;
+    this.api = limitRequests(o.client);
+    const client = this.api;
     const getOrUndefined = async <T>(p: Promise<T>): Promise<T | undefined> => {
       try {
         return await p;
@@ -213,7 +217,7 @@ export class Kubelet {
       ...(o.clusterDNS !== undefined ? { clusterDNS: o.clusterDNS } : {}),
       ...(o.clusterDomain !== undefined ? { clusterDomain: o.clusterDomain } : {}),
     });
-    this.statuses = new StatusManager(client);
+    this.statuses = new StatusManager(this.api);
     this.stats =
       o.stats ??
       new MachineStats({ runtime: o.runtime, dataDir: o.dataDir, podLogRoot: podLogRoot(o.dataDir) });
@@ -388,6 +392,7 @@ export class Kubelet {
       port: cfg.port,
       tls,
       logger: this.log,
+      summary: () => this.summary(),
       ...(cfg.address !== undefined ? { address: cfg.address } : {}),
       ...(clientCAPem !== undefined ? { clientCAPem } : {}),
     });
@@ -535,7 +540,7 @@ export class Kubelet {
       status.phase = all.every((s) => s.state?.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
       await this.statuses.setStatus(pod, status, this.clock.now());
       try {
-        await this.o.client.resource(PODS).delete(m.namespace ?? '', m.name ?? '', {
+        await this.api.resource(PODS).delete(m.namespace ?? '', m.name ?? '', {
           gracePeriodSeconds: 0,
           preconditions: { uid: m.uid ?? '' },
         });
@@ -652,7 +657,7 @@ export class Kubelet {
         boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: m.name, uid: m.uid },
       },
     };
-    const resp: unknown = await this.o.client
+    const resp: unknown = await this.api
       .resource(SERVICEACCOUNTS)
       .create(m.namespace ?? '', request as unknown as ServiceAccount, { subresource: 'token' });
     const token = (resp as { status?: { token?: unknown } }).status?.token;

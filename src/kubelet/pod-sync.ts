@@ -172,11 +172,16 @@ export class PodSyncer {
     const fs = this.o.cgroups ?? hostCgroups;
     const root = this.cgroupRoot();
     const qos = qosClassOf(pod);
-    // Only the QoS cgroup the pod needs, so a node leaves no empty ones behind.
-    fs.ensure(root, {});
-    // BestEffort pods share the smallest weight, whatever they do.
-    if (qos === 'BestEffort') fs.ensure(qosCgroup(root, qos), { cpuShares: 2 });
-    else if (qos === 'Burstable') fs.ensure(qosCgroup(root, qos), {});
+    // Only the QoS cgroup the pod needs, so a node leaves no empty ones behind. Once there
+    // (it goes only with its last pod) it is not written again: a burst of pods starting
+    // would otherwise repeat dozens of synchronous cgroupfs writes per pod on the kubelet's thread.
+    const parent = qosCgroup(root, qos);
+    if (!fs.exists(parent)) {
+      fs.ensure(root, {});
+      // BestEffort pods share the smallest weight, whatever they do.
+      if (qos === 'BestEffort') fs.ensure(qosCgroup(root, qos), { cpuShares: 2 });
+      else if (qos === 'Burstable') fs.ensure(qosCgroup(root, qos), {});
+    }
     fs.ensure(this.cgroupParent(pod), podCgroupLimits(pod, this.o.podMaxPids ?? -1));
   }
 

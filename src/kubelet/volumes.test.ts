@@ -1,7 +1,22 @@
 import assert from 'node:assert/strict';
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Node, Pod, Volume } from '../api/generated/types/core-v1.js';
-import { memoryVolumeSize, mountsUnder } from './volumes.js';
+import { atomicWrite, memoryVolumeSize, mountsUnder } from './volumes.js';
+
+function files(entries: [string, string, number][]): Map<string, { data: Buffer; mode: number }> {
+  return new Map(entries.map(([p, d, mode]) => [p, { data: Buffer.from(d), mode }]));
+}
 
 const MOUNTINFO = [
   '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
@@ -41,5 +56,45 @@ describe('volumes', () => {
     assert.equal(memoryVolumeSize(vol, pod(['64Mi', '32Mi']), ctx), 96 * 1024 * 1024);
     assert.equal(memoryVolumeSize(vol, pod(['64Mi', undefined]), ctx), 2 * 1024 ** 3);
     assert.equal(memoryVolumeSize(vol, pod([undefined]), { ...ctx, node: undefined }), undefined);
+  });
+
+  it('writes volume files atomically: first write, unchanged, update, and over a crashed write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kts-atomic-'));
+    try {
+      const v1 = files([
+        ['token', 'a', 0o644],
+        ['ca.crt', 'b', 0o600],
+        ['sub/key', 'c', 0o640],
+      ]);
+      assert.equal(await atomicWrite(dir, v1), true);
+      const first = readlinkSync(join(dir, '..data'));
+      assert.equal(readFileSync(join(dir, 'token'), 'utf8'), 'a');
+      assert.equal(readFileSync(join(dir, 'sub', 'key'), 'utf8'), 'c');
+      assert.equal(lstatSync(join(dir, first, 'ca.crt')).mode & 0o777, 0o600);
+      assert.equal(lstatSync(join(dir, first, 'token')).mode & 0o777, 0o644);
+      assert.ok(lstatSync(join(dir, 'token')).isSymbolicLink());
+      assert.equal(await atomicWrite(dir, v1), false);
+
+      const v2 = files([
+        ['token', 'a2', 0o644],
+        ['ca.crt', 'b', 0o600],
+      ]);
+      assert.equal(await atomicWrite(dir, v2), true);
+      assert.equal(readFileSync(join(dir, 'token'), 'utf8'), 'a2');
+      assert.notEqual(readlinkSync(join(dir, '..data')), first);
+      assert.ok(!readdirSync(dir).includes(first), 'the old version is removed');
+
+      // An interrupted write leaves a stray ..data_tmp link behind; the next write replaces it.
+      const fresh = mkdtempSync(join(tmpdir(), 'kts-atomic-'));
+      try {
+        symlinkSync('..gone', join(fresh, '..data_tmp'));
+        assert.equal(await atomicWrite(fresh, v2), true);
+        assert.equal(readFileSync(join(fresh, 'ca.crt'), 'utf8'), 'b');
+      } finally {
+        rmSync(fresh, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

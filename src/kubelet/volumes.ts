@@ -28,6 +28,16 @@ import type { Mount } from './runtime/runtime.js';
 import { type EnvContext, podFieldValue, resourceFieldValue } from './env.js';
 import { quantityFromJSON } from '../machinery/quantity.js';
 
+/**
+ * The process's file creation mask, read once (reading it means setting it; nothing in the
+ * kubelet changes it later).
+ */
+const UMASK = (() => {
+  const m = process.umask(0o022);
+  process.umask(m);
+  return m;
+})();
+
 /** What volume contents come from. */
 export interface VolumeSources {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
@@ -176,9 +186,11 @@ export async function atomicWrite(dir: string, files: FileSet): Promise<boolean>
     current = undefined;
   }
   if (current === version) return false;
-  await mkdir(dir, { recursive: true });
+  // Every operation counts when a burst of pods sets up volumes at once (they queue for
+  // the same few I/O threads), so a first write does only what it must. A version
+  // directory is named after its content: one left over by an interrupted write is simply
+  // written over.
   const target = join(dir, version);
-  await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
   const parents = new Set([...files.keys()].map((p) => dirname(join(target, p))));
   parents.delete(target);
@@ -186,27 +198,44 @@ export async function atomicWrite(dir: string, files: FileSet): Promise<boolean>
   await Promise.all(
     [...files].map(async ([path, f]) => {
       const file = join(target, path);
-      await writeFile(file, f.data);
-      await chmod(file, f.mode);
+      await writeFile(file, f.data, { mode: f.mode });
+      // The mode only applies to a new file, less the umask: fixed when that is not enough.
+      if ((f.mode & UMASK) !== 0) await chmod(file, f.mode);
     }),
   );
   const tmp = join(dir, '..data_tmp');
-  await rm(tmp, { force: true });
-  await symlink(version, tmp);
+  await replaceSymlink(version, tmp);
   await rename(tmp, dataLink);
   // User-visible names point through ..data, so the swap above updates them all at once.
   for (const path of new Set([...files.keys()].map((p) => p.split('/')[0] ?? p))) {
     const link = join(dir, path);
-    try {
-      if ((await lstat(link)).isSymbolicLink()) continue;
-    } catch {
-      // not there yet
+    if (current !== undefined) {
+      try {
+        if ((await lstat(link)).isSymbolicLink()) continue;
+      } catch {
+        // not there yet
+      }
     }
-    await symlink(join('..data', path), link);
+    try {
+      await symlink(join('..data', path), link);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
   if (current !== undefined && current !== version)
     await rm(join(dir, current), { recursive: true, force: true });
   return true;
+}
+
+/** Creates the symlink `path` → `target`, replacing whatever a crashed write left there. */
+async function replaceSymlink(target: string, path: string): Promise<void> {
+  try {
+    await symlink(target, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    await rm(path, { force: true });
+    await symlink(target, path);
+  }
 }
 
 function ensureHostPath(path: string, type: string | undefined): void {

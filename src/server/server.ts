@@ -4,7 +4,6 @@
 // an ordinary API client with its own certificate identity (see identities.ts), so RBAC
 // treats it exactly as it would a separate upstream binary.
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Node, Taint } from '../api/generated/types/core-v1.js';
 import { type ApiServer, startApiServer } from '../apiserver/server.js';
@@ -31,6 +30,9 @@ import {
 } from './high-availability.js';
 import { type NodeRuntime, openNodeRuntime, type RuntimeKind } from './node-runtime.js';
 import { isJoinToken, setupJoin } from './join-token.js';
+
+// Re-exported: they moved to node-flags.ts so `kts agent` can use them without loading the server.
+export { defaultNodeName, parseLabel, parseTaint, SERVER_DEFAULTS } from './node-flags.js';
 
 /** Components `--disable` can turn off (`agent` is an alias of `kubelet`). */
 export const DISABLEABLE = ['scheduler', 'controller-manager', 'kubelet', 'proxy', 'dns'] as const;
@@ -73,15 +75,6 @@ export interface ServerConfig {
    */
   leaderElection?: LeaderElectionTimings;
 }
-
-/** Defaults of the network flags (as k3s). */
-export const SERVER_DEFAULTS = {
-  httpsPort: 6443,
-  clusterCIDR: '10.42.0.0/16',
-  serviceCIDR: '10.43.0.0/16',
-  clusterDNS: '10.43.0.10',
-  clusterDomain: 'cluster.local',
-} as const;
 
 /** Hooks of the caller: progress lines and per-component loggers. */
 export interface ServerHooks {
@@ -257,32 +250,6 @@ async function applyNodeLabelsAndTaints(admin: RestClient, cfg: ServerConfig): P
   });
 }
 
-/** Parses `key[=value]:Effect` as `--node-taint` (and kubectl taint) take it. */
-export function parseTaint(s: string): Taint {
-  const colon = s.lastIndexOf(':');
-  if (colon < 0) throw new Error(`invalid taint "${s}": want key[=value]:Effect`);
-  const effect = s.slice(colon + 1);
-  if (effect !== 'NoSchedule' && effect !== 'PreferNoSchedule' && effect !== 'NoExecute')
-    throw new Error(`invalid taint effect "${effect}": want NoSchedule, PreferNoSchedule or NoExecute`);
-  const kv = s.slice(0, colon);
-  const eq = kv.indexOf('=');
-  const key = eq < 0 ? kv : kv.slice(0, eq);
-  if (key === '') throw new Error(`invalid taint "${s}": empty key`);
-  return eq < 0 ? { key, effect } : { key, value: kv.slice(eq + 1), effect };
-}
-
-/** Parses `key=value` as `--node-label` takes it. */
-export function parseLabel(s: string): [string, string] {
-  const eq = s.indexOf('=');
-  if (eq <= 0) throw new Error(`invalid node label "${s}": want key=value`);
-  return [s.slice(0, eq), s.slice(eq + 1)];
-}
-
-/** The default node name: this host's name in lower case, as the kubelet does. */
-export function defaultNodeName(): string {
-  return hostname().toLowerCase();
-}
-
 /**
  * Starts the whole server. Resolves once every enabled component runs and the node is
  * Ready (or its wait timed out, which is reported as progress, not an error). On a failure
@@ -317,22 +284,40 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
         : 'cluster CA and service-account key loaded from the datastore',
     );
   }
-  const api: ApiServer = await startApiServer({
-    dataDir: cfg.dataDir,
-    httpsPort: cfg.httpsPort,
-    serviceCIDR: cfg.serviceCIDR,
-    ...(cfg.bindAddress !== undefined ? { bindAddress: cfg.bindAddress } : {}),
-    ...(cfg.advertiseAddress !== undefined ? { advertiseAddress: cfg.advertiseAddress } : {}),
-    ...(cfg.datastoreEndpoint !== undefined ? { datastoreEndpoint: cfg.datastoreEndpoint } : {}),
-    tlsSans: [cfg.nodeName, ...(cfg.tlsSans ?? [])],
-    ...(cfg.tokenAuthFile !== undefined ? { tokenAuthFile: cfg.tokenAuthFile } : {}),
-    identityLease: {
-      durationSeconds: Math.max(1, Math.ceil(le.leaseDurationMs / 1000)),
-      renewIntervalMs: Math.max(250, Math.floor(le.leaseDurationMs / 3)),
-    },
-    onError: (e) => logFor('kube-apiserver').error('endpoint reconciler', { err: errorText(e) }),
-  });
+  // The node's runtime (for cri a private containerd and its image imports, about a second)
+  // opens while the API server starts: the kubelet needs both, neither needs the other.
+  const runtimeOpening = !cfg.disable.has('kubelet')
+    ? openNodeRuntime(cfg.runtime, cfg.dataDir, logFor('kubelet'))
+    : undefined;
+  // Its failure is reported where the kubelet awaits it.
+  runtimeOpening?.catch(() => {});
+  const closeRuntime = async (): Promise<void> => {
+    const opened = await runtimeOpening?.catch(() => undefined);
+    await opened?.close();
+  };
+  let api: ApiServer;
+  try {
+    api = await startApiServer({
+      dataDir: cfg.dataDir,
+      httpsPort: cfg.httpsPort,
+      serviceCIDR: cfg.serviceCIDR,
+      ...(cfg.bindAddress !== undefined ? { bindAddress: cfg.bindAddress } : {}),
+      ...(cfg.advertiseAddress !== undefined ? { advertiseAddress: cfg.advertiseAddress } : {}),
+      ...(cfg.datastoreEndpoint !== undefined ? { datastoreEndpoint: cfg.datastoreEndpoint } : {}),
+      tlsSans: [cfg.nodeName, ...(cfg.tlsSans ?? [])],
+      ...(cfg.tokenAuthFile !== undefined ? { tokenAuthFile: cfg.tokenAuthFile } : {}),
+      identityLease: {
+        durationSeconds: Math.max(1, Math.ceil(le.leaseDurationMs / 1000)),
+        renewIntervalMs: Math.max(250, Math.floor(le.leaseDurationMs / 3)),
+      },
+      onError: (e) => logFor('kube-apiserver').error('endpoint reconciler', { err: errorText(e) }),
+    });
+  } catch (e) {
+    await closeRuntime();
+    throw e;
+  }
   running.push({ name: 'apiserver', stop: () => api.close() });
+  if (runtimeOpening !== undefined) running.push({ name: 'runtime', stop: closeRuntime });
   const timings: ServerTimings = { apiReadyMs: since() };
   progress(`API server ready at ${api.url} (${fmt(timings.apiReadyMs)})`);
 
@@ -459,8 +444,8 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
     }
     if (wantKubelet) {
       const log = logFor('kubelet');
-      const nodeRuntime: NodeRuntime = await openNodeRuntime(cfg.runtime, cfg.dataDir, log);
-      running.push({ name: 'runtime', stop: () => nodeRuntime.close() });
+      const nodeRuntime: NodeRuntime = await (runtimeOpening ??
+        openNodeRuntime(cfg.runtime, cfg.dataDir, log));
       const client = new RestClient({
         ...loadKubeconfig(kubeconfigOf('kubelet')),
         userAgent: 'kubelet/v1.32.4 (linux) kts',

@@ -34,6 +34,16 @@ describe('cgroupfs', () => {
     assert.deepEqual(new CgroupFs(fakeRoot('none')).ensure('/kubepods', { cpuShares: 2 }), []);
   });
 
+  it('tells whether a cgroup exists, on either layout', () => {
+    for (const layout of ['v1', 'v2', 'none'] as const) {
+      const fs = new CgroupFs(fakeRoot(layout));
+      assert.equal(fs.exists('/kubepods/besteffort'), false, layout);
+      fs.ensure('/kubepods/besteffort', { cpuShares: 2 });
+      assert.equal(fs.exists('/kubepods/besteffort'), layout !== 'none', layout);
+      assert.equal(fs.exists('/kubepods/burstable'), false, layout);
+    }
+  });
+
   it('writes v1 limits into every controller hierarchy', () => {
     const root = fakeRoot('v1');
     const fs = new CgroupFs(root);

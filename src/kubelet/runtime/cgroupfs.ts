@@ -65,6 +65,8 @@ function tryWrite(path: string, value: string): boolean {
 /** A cgroup file system mounted at `root` (default `/sys/fs/cgroup`). */
 export class CgroupFs {
   private detected: 1 | 2 | undefined | null = null;
+  /** The v1 controllers mounted here (fixed once the machine booted; probed once). */
+  private v1Mounted: readonly (typeof V1_CONTROLLERS)[number][] | undefined;
 
   /** A view of the hierarchy at `root` (tests point it at a temporary directory). */
   constructor(readonly root = '/sys/fs/cgroup') {}
@@ -88,9 +90,19 @@ export class CgroupFs {
     const v = this.version();
     if (v === undefined) return [];
     if (v === 2) return [join(this.root, this.rel(path))];
-    return V1_CONTROLLERS.filter((c) => existsSync(join(this.root, c))).map((c) =>
-      join(this.root, c, this.rel(path)),
-    );
+    return this.v1Controllers().map((c) => join(this.root, c, this.rel(path)));
+  }
+
+  private v1Controllers(): readonly (typeof V1_CONTROLLERS)[number][] {
+    this.v1Mounted ??= V1_CONTROLLERS.filter((c) => existsSync(join(this.root, c)));
+    return this.v1Mounted;
+  }
+
+  /** Whether `path` exists (in the memory hierarchy on v1): one stat, no writes. */
+  exists(path: string): boolean {
+    const v = this.version();
+    if (v === undefined) return false;
+    return existsSync(v === 2 ? join(this.root, this.rel(path)) : join(this.root, 'memory', this.rel(path)));
   }
 
   /**
@@ -111,8 +123,7 @@ export class CgroupFs {
   private ensureV1(path: string, l: CgroupLimits): string[] {
     const rel = this.rel(path);
     const out: string[] = [];
-    for (const c of V1_CONTROLLERS) {
-      if (!existsSync(join(this.root, c))) continue;
+    for (const c of this.v1Controllers()) {
       const dir = join(this.root, c, rel);
       mkdirSync(dir, { recursive: true });
       out.push(dir);

@@ -276,7 +276,8 @@ export class ProcessRuntime implements ContainerRuntime {
       throw new RuntimeError('InvalidArgument', c.message);
     }
     const cwd = this.cwd(c);
-    await mkdir(cwd, { recursive: true });
+    // The container's own directory exists since createContainer.
+    if (cwd !== c.dir) await mkdir(cwd, { recursive: true });
     const resources = c.config.linux?.resources;
     const podParent = this.sandboxes.get(c.sandboxId)?.config.linux?.cgroupParent;
     // A pod cgroup from the kubelet always gets container cgroups (cpu shares apply to
