@@ -242,8 +242,9 @@ describe('kubelet on the process runtime', { timeout: 90_000 }, () => {
           {
             name: 'c',
             image: 'kts.local/busybox:latest',
-            // Ready after a second; alive only for the first attempt's first 2 seconds.
-            command: ['sh', '-c', 'touch alive; sleep 1; touch ready; sleep 1; rm -f alive; exec sleep 3600'],
+            // Ready after a second; alive only for the first 4 seconds of an attempt, so Ready
+            // holds for about 3 s: long enough to be observed on a loaded machine.
+            command: ['sh', '-c', 'touch alive; sleep 1; touch ready; sleep 3; rm -f alive; exec sleep 3600'],
             readinessProbe: { exec: { command: ['test', '-f', 'ready'] }, periodSeconds: 1 },
             livenessProbe: {
               exec: { command: ['test', '-f', 'alive'] },
