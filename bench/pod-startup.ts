@@ -32,7 +32,7 @@ import { SharedIndexInformer } from '../src/client/cache/shared-informer.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { CONFIGMAPS, NODES, PODS } from '../src/client/resources.js';
 import { RestClient } from '../src/client/rest-client.js';
-import { Kubelet, type KubeletNetworkOptions } from '../src/kubelet/kubelet.js';
+import { KUBELET_CLIENT_LIMITS, Kubelet, type KubeletNetworkOptions } from '../src/kubelet/kubelet.js';
 import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
   type ContainerdDaemon,
@@ -464,11 +464,12 @@ async function main(): Promise<void> {
     const config = loadKubeconfig(String(a.first.kubeconfig));
     // The driver's own requests must not spend the kubelet's rate-limit budget.
     client = new RestClient({ ...config, qps: Number.POSITIVE_INFINITY, userAgent: 'bench' });
-    // The kubelet's client as `kts kubelet` makes it (default 50 qps / burst 100), unless
+    // The kubelet's client as `kts kubelet` makes it (KUBELET_CLIENT_LIMITS), unless
     // --kubelet-qps says otherwise (0: unthrottled; for finding where the time goes).
     const kubeletQps = numberFlag('kubelet-qps', -1);
     kubeletClient = new RestClient({
       ...config,
+      ...KUBELET_CLIENT_LIMITS,
       ...(kubeletQps === 0 ? { qps: Number.POSITIVE_INFINITY } : {}),
       ...(kubeletQps > 0 ? { qps: kubeletQps, burst: kubeletQps * 2 } : {}),
       userAgent: 'kubelet/v1.32.4 (linux) kts bench',

@@ -12,7 +12,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
 import { NODES } from '../client/resources.js';
 import { RestClient } from '../client/rest-client.js';
-import { Kubelet } from '../kubelet/kubelet.js';
+import { KUBELET_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import { readMachineInfo } from '../kubelet/node-status.js';
 import { cleanupProxyRules, runProxy } from '../proxy/run.js';
 import { type JoinToken, parseJoinToken } from '../server/join-token.js';
@@ -211,7 +211,11 @@ async function startComponents(
   progress: (l: string) => void,
 ): Promise<NodeComponents> {
   const rc = loadKubeconfig(creds.kubeconfigPath);
-  const client = new RestClient({ ...rc, userAgent: 'kubelet/v1.32.4 (linux) kts' });
+  const client = new RestClient({
+    ...rc,
+    ...KUBELET_CLIENT_LIMITS,
+    userAgent: 'kubelet/v1.32.4 (linux) kts',
+  });
   const kubeletDir = join(cfg.dataDir, 'agent', 'kubelet');
   const kubelet = new Kubelet({
     client,

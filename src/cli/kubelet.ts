@@ -13,7 +13,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { errorText, stderrLogger } from '../client/log.js';
 import { RestClient } from '../client/rest-client.js';
 import { parseThresholds } from '../kubelet/eviction.js';
-import { Kubelet } from '../kubelet/kubelet.js';
+import { KUBELET_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import {
   type ContainerdDaemon,
   nodeContainerdRoot,
@@ -96,6 +96,7 @@ export const kubelet: Command = async (args) => {
   const logger = stderrLogger('kubelet', v.v === true);
   const client = new RestClient({
     ...loadKubeconfig(v.kubeconfig),
+    ...KUBELET_CLIENT_LIMITS,
     userAgent: `kubelet/v1.32.4 (linux) kts`,
   });
 

@@ -44,6 +44,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** How pods that do not use the host network are networked. */
+
+/**
+ * The kubelet's API client limits in kts (upstream's kubeAPIQPS/kubeAPIBurst default to
+ * 50/100). A burst of 100 pods on one node needs about 200 requests (a token and a status
+ * patch each); at 50 qps the status patches trickle out over seconds, so kts doubles both
+ * (see docs/ARCHITECTURE.md, "Kubelet client limits").
+ */
+export const KUBELET_CLIENT_LIMITS = { qps: 100, burst: 200 } as const;
 export interface KubeletNetworkOptions {
   /** The CNI conf_dir the runtime reads (the private containerd's `cniConfDir`). */
   cniConfDir: string;

@@ -15,7 +15,7 @@ import { RestClient } from '../client/rest-client.js';
 import { CONTROLLER_MANAGER_CLIENT_LIMITS, ControllerManager } from '../controllers/manager.js';
 import { controllerRegistry } from '../controllers/registry.js';
 import { ensureDNSService, runClusterDNS } from '../dns/run.js';
-import { Kubelet } from '../kubelet/kubelet.js';
+import { KUBELET_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import { detectInternalIP } from '../kubelet/node-status.js';
 import { cleanupProxyRules, defaultProxyMode, runProxy } from '../proxy/run.js';
 import { ensureClusterPKI } from '../pki/cluster-pki.js';
@@ -448,6 +448,7 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
         openNodeRuntime(cfg.runtime, cfg.dataDir, log));
       const client = new RestClient({
         ...loadKubeconfig(kubeconfigOf('kubelet')),
+        ...KUBELET_CLIENT_LIMITS,
         userAgent: 'kubelet/v1.32.4 (linux) kts',
       });
       clients.push(client);
