@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
+import type { KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FakeClock, flushMicrotasks } from '../client/testing/fake-clock.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
-import { createKeyPair, type KeyPair } from '../pki/x509.js';
-import { kubeletKubeconfigPath, loadNodeCredentials, renewalDeadline, sleepUntil } from './tls-bootstrap.js';
+import { createKeyPair, generateKey, type KeyPair } from '../pki/x509.js';
+import {
+  digestedCSRName,
+  kubeletKubeconfigPath,
+  loadNodeCredentials,
+  renewalDeadline,
+  sleepUntil,
+} from './tls-bootstrap.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1);
@@ -120,5 +127,21 @@ describe('sleepUntil', () => {
     ac.abort();
     await p;
     assert.ok(clock.now() < NOW + DAY);
+  });
+});
+
+describe('digestedCSRName', () => {
+  it('names a bootstrap CSR after its key, subject and usages, as the kubelet does', () => {
+    const a = generateKey();
+    const b = generateKey();
+    const name = (k: KeyObject, cn = 'system:node:n1', orgs = ['system:nodes']) =>
+      digestedCSRName(k, cn, orgs, ['digital signature', 'client auth']);
+    // SHA-512/256 is 32 bytes: 43 base64url characters without padding.
+    assert.match(name(a), /^node-csr-[A-Za-z0-9_-]{43}$/);
+    assert.equal(name(a), name(a));
+    assert.notEqual(name(a), name(b));
+    assert.notEqual(name(a), name(a, 'system:node:n2'));
+    // The `|` after each part keeps "ab" + "c" apart from "a" + "bc".
+    assert.notEqual(name(a, 'ab', ['c']), name(a, 'a', ['bc']));
   });
 });

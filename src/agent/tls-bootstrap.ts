@@ -6,7 +6,7 @@
 // node and CA is reused on restart. Renewal happens at 70–90% of the certificate's lifetime
 // (upstream's jitter), with a new CSR authenticated by the current certificate, which the
 // csrapproving controller approves as selfnodeclient.
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -98,6 +98,31 @@ export interface RequestOptions {
   expirationSeconds?: number;
 }
 
+const NODE_USAGES = ['digital signature', 'client auth'] as const;
+
+/**
+ * The kubelet's bootstrap CSR name: `node-csr-` and the base64url SHA-512/256 of the public
+ * key, common name, organizations and usages, each base64url-encoded and `|`-terminated so
+ * no two inputs run together.
+ */
+export function digestedCSRName(
+  key: KeyObject,
+  commonName: string,
+  organizations: readonly string[],
+  usages: readonly string[],
+): string {
+  const hash = createHash('sha512-256');
+  const write = (data: Buffer): void => {
+    hash.update(data.toString('base64url'));
+    hash.update('|');
+  };
+  write(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  write(Buffer.from(commonName));
+  for (const o of organizations) write(Buffer.from(o));
+  for (const u of usages) write(Buffer.from(u));
+  return `node-csr-${hash.digest('base64url')}`;
+}
+
 /** Thrown when the API server refuses the credentials (bad or expired token). */
 export class BootstrapAuthError extends Error {}
 
@@ -122,11 +147,16 @@ export async function requestNodeCertificate(o: RequestOptions): Promise<NodeCre
       created = await csrs.create('', {
         apiVersion: 'certificates.k8s.io/v1',
         kind: 'CertificateSigningRequest',
-        metadata: { generateName: 'node-csr-' },
+        // Upstream names the bootstrap request after its key and subject; a rotation (made
+        // with the node's own certificate) takes a generated `csr-` name.
+        metadata:
+          'token' in o.auth
+            ? { name: digestedCSRName(key, `system:node:${o.nodeName}`, ['system:nodes'], NODE_USAGES) }
+            : { generateName: 'csr-' },
         spec: {
           request: Buffer.from(request).toString('base64'),
           signerName: Signers.kubeAPIServerClientKubelet,
-          usages: ['digital signature', 'client auth'],
+          usages: [...NODE_USAGES],
           ...(o.expirationSeconds !== undefined ? { expirationSeconds: o.expirationSeconds } : {}),
         },
       });

@@ -26,6 +26,7 @@ import {
 import { handlePatch } from './endpoints/patch.js';
 import { handleCreate, handleDelete, handleDeleteCollection, handleUpdate } from './endpoints/write.js';
 import { notFoundStatus } from './non-resource.js';
+import { convertHpaV1Request, isHpaV1Request } from './hpa-v1-conversion.js';
 import type { ServerContext } from './server.js';
 import { servedResource } from './served.js';
 import { isVirtual } from './stores.js';
@@ -84,7 +85,13 @@ async function handleConnect(
 export async function handleResource(ctx: ServerContext, rr: ResourceRequest): Promise<void> {
   const { info } = rr;
   const resource = servedResource(info.apiGroup, info.apiVersion, info.resource);
-  if (!resource) throw notFoundStatus();
+  if (!resource) {
+    if (isHpaV1Request(info)) {
+      if (info.verb === 'patch') throw methodNotAllowed();
+      return handleResource(ctx, { ...rr, ...(await convertHpaV1Request(info, rr.req, rr.res)) });
+    }
+    throw notFoundStatus();
+  }
   // A cluster-scoped resource addressed under a namespace does not exist.
   if (!resource.namespaced && info.namespace !== '' && !(info.resource === 'namespaces'))
     throw notFoundStatus();
@@ -113,7 +120,7 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
     const s = { ...rr, resource, store: ctx.stores.byName('', 'namespaces') };
     if (resource.plural === 'componentstatuses') return handleComponentStatuses(s);
     if (resource.plural === 'bindings') return handleBinding(s, ctx.stores.byName('', 'pods'));
-    return handleReview(s, ctx.authorizer, ctx.tokens);
+    return handleReview(s, ctx.authorizer, ctx.authn);
   }
   const store = ctx.stores.get(resource);
   const s: Scope = {

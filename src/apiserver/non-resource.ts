@@ -6,6 +6,7 @@ import { type RawRequest, type RawResponse, writeObject, writeText } from './htt
 import { negotiate } from './negotiation.js';
 import { openapiV2Document, openapiV2Protobuf, openapiV3Document, openapiV3Paths } from './openapi/index.js';
 import type { ServerContext } from './server.js';
+import { METRICS_CONTENT_TYPE } from './metrics.js';
 import { versionInfo } from './version.js';
 import { notAcceptable, StatusError } from '../machinery/status-error.js';
 
@@ -82,8 +83,17 @@ export async function serveNonResource(
     await serveHealth(head, checks(ctx, head), parts.slice(1).join('/'), url.searchParams, res);
     return;
   }
+  if (path === '/metrics') {
+    res.statusCode = 200;
+    res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
+    res.end(ctx.metrics.render());
+    return;
+  }
   if (path === '/version') {
-    writeObject(res, 200, versionInfo());
+    // Upstream writes /version with MarshalIndent whoever asks.
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify(versionInfo(), null, 2));
     return;
   }
   if (head === 'api' || head === 'apis') {

@@ -22,6 +22,8 @@ import { Authenticator, type TokenAuthenticator } from './auth/authenticate.js';
 import { type BootstrapSecret, BootstrapTokenAuthenticator } from './auth/bootstrap-token.js';
 import { TokenFileAuthenticator } from './auth/token-file.js';
 import { forbiddenError } from './auth/authorizer.js';
+import { impersonate, impersonationHeaders } from './auth/impersonation.js';
+import { ApiServerMetrics, requestLabels } from './metrics.js';
 import {
   createRBACAuthorizer,
   ensureBootstrapPolicy,
@@ -96,6 +98,10 @@ export interface ServerContext {
   storage: Storage;
   discovery: Discovery;
   tokens: TokenIssuer;
+  /** Request authentication, also answering TokenReviews. */
+  authn: Authenticator;
+  /** Request counts and process figures for /metrics. */
+  metrics: ApiServerMetrics;
   authorizer: Authorizer;
   /** The admission chain (built after bootstrap). */
   admission: AdmissionChain;
@@ -105,11 +111,39 @@ export interface ServerContext {
   kubelets: KubeletConnector;
 }
 
-// Applies `Warning` headers collected while handling, just before the response starts.
+// Go's MarshalIndent layout; a body that is not one JSON value goes out unchanged.
+function indentJSON(chunk: string | Uint8Array): string | Uint8Array {
+  try {
+    return JSON.stringify(
+      JSON.parse(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')),
+      null,
+      2,
+    );
+  } catch {
+    return chunk;
+  }
+}
+
+/** Whether upstream would pretty-print the response to this request (`isPrettyPrint`). */
+export function isPrettyPrint(url: URL, userAgent: string | undefined): boolean {
+  const p = url.searchParams.get('pretty');
+  // Go's strconv.ParseBool; anything else is false.
+  if (p !== null && p !== '') return ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(p);
+  const ua = userAgent ?? '';
+  return ua.startsWith('curl') || ua.startsWith('Wget') || ua.startsWith('Mozilla/5.0');
+}
+
+// Applies `Warning` headers collected while handling, just before the response starts, and
+// indents a whole JSON body for people: upstream pretty-prints for `?pretty=true` and for
+// curl, Wget and browsers (negotiation's isPrettyPrint), so `curl` shows indented Status.
 class WarningResponse implements RawResponse {
+  private contentType = '';
+  private streamed = false;
+
   constructor(
     private readonly raw: RawResponse,
     private readonly warnings: string[],
+    private readonly pretty = false,
   ) {}
 
   get statusCode(): number {
@@ -125,6 +159,7 @@ class WarningResponse implements RawResponse {
     return this.raw.writableLength;
   }
   setHeader(name: string, value: string | string[]): unknown {
+    if (name.toLowerCase() === 'content-type') this.contentType = String(value);
     return this.raw.setHeader(name, value);
   }
   private flush(): void {
@@ -137,10 +172,13 @@ class WarningResponse implements RawResponse {
   }
   write(chunk: string | Uint8Array): boolean {
     this.flush();
+    this.streamed = true;
     return this.raw.write(chunk);
   }
   end(chunk?: string | Uint8Array): unknown {
     this.flush();
+    if (this.pretty && !this.streamed && chunk !== undefined && this.contentType === 'application/json')
+      return this.raw.end(indentJSON(chunk));
     return this.raw.end(chunk);
   }
   on(event: 'close', listener: () => void): unknown {
@@ -185,6 +223,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     storage,
     discovery: new Discovery({ serverAddress: `${advertise}:${opts.httpsPort}` }),
     tokens,
+    authn,
+    metrics: new ApiServerMetrics(),
     authorizer,
     admission: chainOf([...createAdmissionChain(stores).plugins, new RBACEscalationPlugin(authorizer)]),
     ready: () => isReady,
@@ -194,19 +234,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   const handler = async (req: http2.Http2ServerRequest, rawRes: http2.Http2ServerResponse): Promise<void> => {
     const warnings: string[] = [];
-    const res = new WarningResponse(rawRes as unknown as RawResponse, warnings);
+    const url = new URL(req.url ?? '/', 'https://kts.invalid');
+    const res = new WarningResponse(
+      rawRes as unknown as RawResponse,
+      warnings,
+      isPrettyPrint(url, req.headers['user-agent']),
+    );
     const ac = new AbortController();
     inflight.add(ac);
+    const method = req.method ?? 'GET';
+    const info = parseRequestInfo(method, url);
+    const finished = ctx.metrics.start(!['GET', 'HEAD', 'OPTIONS'].includes(method));
     rawRes.on('close', () => {
       ac.abort();
       inflight.delete(ac);
+      const contentType = req.headers['content-type'];
+      const dryRun = url.searchParams.get('dryRun') === 'All';
+      finished(requestLabels(info, method, contentType, rawRes.statusCode, dryRun));
     });
     try {
-      const url = new URL(req.url ?? '/', 'https://kts.invalid');
-      const method = req.method ?? 'GET';
-      const info = parseRequestInfo(method, url);
       const now = new Date();
-      const user: UserInfo = authn.authenticate(
+      const requestor: UserInfo = authn.authenticate(
         {
           // HTTP/2: the session's socket is one object per connection (req.socket is a new
           // proxy per stream); HTTP/1.1 requests (allowHTTP1) have no stream.
@@ -217,6 +265,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         },
         now,
       );
+      const user = impersonate(requestor, impersonationHeaders(req.rawHeaders), authorizer);
       const attrs = {
         user,
         verb: info.verb,

@@ -111,6 +111,8 @@ const clusterScoped = new Set([
   'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration',
 ]);
 
+const PATH_SEGMENT_NAMES = new Set(['certificates.k8s.io/CertificateSigningRequest']);
+
 function key(gvk: GroupVersionKind): string {
   return `${gvk.group}/${gvk.kind}`;
 }
@@ -127,8 +129,12 @@ export function validateObject(
   const fn = creates.get(k);
   if (fn !== undefined) return (fn as (o: unknown) => FieldError[])(obj ?? {});
   const namespaced = opts.namespaced ?? !clusterScoped.has(k);
-  // RBAC names only need to be valid path segments upstream (`system:aggregate-to-admin`).
-  const nameFn = k.startsWith('rbac.authorization.k8s.io/') ? validatePathSegmentName : nameIsDNSSubdomain;
+  // RBAC names only need to be valid path segments upstream (`system:aggregate-to-admin`), and
+  // so do CSR names (the kubelet's `node-csr-<base64url digest>` has capitals and `_`).
+  const nameFn =
+    PATH_SEGMENT_NAMES.has(k) || k.startsWith('rbac.authorization.k8s.io/')
+      ? validatePathSegmentName
+      : nameIsDNSSubdomain;
   return validateObjectMeta((obj as WithMeta | null)?.metadata, namespaced, nameFn);
 }
 

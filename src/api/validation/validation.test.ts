@@ -303,6 +303,18 @@ const cases: Case[] = [
     want: ['spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0'],
   },
   {
+    name: 'CSR names need only be path segments (the kubelet digests its key into them)',
+    gvk: { group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' },
+    obj: { metadata: { name: 'node-csr-0xVKKRqufmIEDt2imGIdUZ69uQkdV_rKtL7MHO7FU8c' } },
+    want: [],
+  },
+  {
+    name: 'CSR names still may not hold a slash',
+    gvk: { group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' },
+    obj: { metadata: { name: 'a/b' } },
+    want: ['metadata.name: Invalid value: "a/b": may not contain \'/\''],
+  },
+  {
     name: 'other kinds get metadata rules',
     gvk: G.widget,
     obj: { metadata: { name: 'w' } },

@@ -5,7 +5,7 @@
 import type { TLSSocket } from 'node:tls';
 import { unauthorized } from '../../machinery/status-error.js';
 import type { UserInfo } from '../endpoints/scope.js';
-import type { TokenIssuer } from './service-account-token.js';
+import type { ServiceAccountClaims, TokenIssuer } from './service-account-token.js';
 
 /** The anonymous user. */
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -44,30 +44,9 @@ export class Authenticator {
     if (auth !== undefined && auth !== '') {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
       if (!m) throw unauthorized();
-      for (const b of this.bearer) {
-        const u = b.authenticateToken(m[1]!, now);
-        if (u !== undefined) return withAuthenticated(u);
-      }
-      const v = this.tokens.verify(m[1]!, now);
-      if ('error' in v) throw unauthorized();
-      const k = v.claims['kubernetes.io'];
-      const extra: Record<string, string[]> = {
-        'authentication.kubernetes.io/credential-id': [`JTI=${v.claims.jti}`],
-      };
-      if (k.pod) {
-        extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
-        extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
-      }
-      if (k.node) {
-        extra['authentication.kubernetes.io/node-name'] = [k.node.name];
-        extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
-      }
-      return {
-        username: v.claims.sub,
-        uid: k.serviceaccount.uid,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'],
-        extra,
-      };
+      const r = this.reviewToken(m[1]!, now);
+      if (!('user' in r)) throw unauthorized();
+      return r.user;
     }
     const sock = input.socket;
     if (sock) {
@@ -88,4 +67,46 @@ export class Authenticator {
     }
     return ANONYMOUS;
   }
+
+  /**
+   * Authenticates a bearer token as upstream's token union does (TokenReview answers with
+   * it): the user, or an `error` (empty when no authenticator knew the token, as upstream's
+   * authenticators decline tokens that are not theirs without one). `audiences` empty means
+   * the API server's own.
+   */
+  reviewToken(
+    token: string,
+    now: Date,
+    audiences: string[] = [],
+  ): { user: UserInfo; audiences: string[] } | { error: string } {
+    for (const b of this.bearer) {
+      const u = b.authenticateToken(token, now);
+      if (u !== undefined) return { user: withAuthenticated(u), audiences: [this.tokens.issuer] };
+    }
+    const v = this.tokens.verify(token, now, audiences);
+    if ('error' in v) return { error: v.foreign ? '' : v.error };
+    const want = audiences.length > 0 ? audiences : [this.tokens.issuer];
+    return { user: serviceAccountUser(v.claims), audiences: v.claims.aud.filter((a) => want.includes(a)) };
+  }
+}
+
+function serviceAccountUser(claims: ServiceAccountClaims): UserInfo {
+  const k = claims['kubernetes.io'];
+  const extra: Record<string, string[]> = {
+    'authentication.kubernetes.io/credential-id': [`JTI=${claims.jti}`],
+  };
+  if (k.pod) {
+    extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+    extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+  }
+  if (k.node) {
+    extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+    extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+  }
+  return {
+    username: claims.sub,
+    uid: k.serviceaccount.uid,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'],
+    extra,
+  };
 }

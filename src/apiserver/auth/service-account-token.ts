@@ -47,6 +47,9 @@ export interface TokenSpec {
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
+// Go's %q of a []string, as upstream's audience error prints them.
+const goQuoted = (l: string[]): string => `[${l.map((x) => JSON.stringify(x)).join(' ')}]`;
+
 /** Signs and verifies service-account tokens with one RSA key pair. */
 export class TokenIssuer {
   private readonly privateKey: KeyObject;
@@ -101,40 +104,45 @@ export class TokenIssuer {
 
   /**
    * Verifies a token; returns its claims, or a reason it is invalid. `audiences` empty
-   * means the API server's own audience (the issuer).
+   * means the API server's own audience (the issuer). `foreign` marks tokens that are not
+   * this issuer's at all, which upstream's authenticator declines without an error.
    */
   verify(
     token: string,
     now: Date,
     audiences: string[] = [],
-  ): { claims: ServiceAccountClaims } | { error: string } {
+  ): { claims: ServiceAccountClaims } | { error: string; foreign?: boolean } {
     const parts = token.split('.');
-    if (parts.length !== 3) return { error: 'not a JWT' };
+    if (parts.length !== 3) return { error: 'not a JWT', foreign: true };
     let header: { alg?: unknown; kid?: unknown };
     let claims: ServiceAccountClaims;
     try {
       header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as typeof header;
       claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as ServiceAccountClaims;
     } catch {
-      return { error: 'malformed token' };
+      return { error: 'malformed token', foreign: true };
     }
-    if (header.alg !== 'RS256') return { error: 'unsupported signing algorithm' };
+    if (claims.iss !== this.issuer) return { error: 'token issuer mismatch', foreign: true };
+    if (header.alg !== 'RS256') return { error: 'unsupported signing algorithm', foreign: true };
     const ok = verify(
       'RSA-SHA256',
       Buffer.from(`${parts[0]}.${parts[1]}`),
       this.publicKey,
       Buffer.from(parts[2]!, 'base64url'),
     );
-    if (!ok) return { error: 'invalid signature' };
-    if (claims.iss !== this.issuer) return { error: 'token issuer mismatch' };
+    // go-jose's text, which upstream passes through.
+    if (!ok) return { error: 'go-jose/go-jose: error in cryptographic primitive' };
     const t = Math.floor(now.getTime() / 1000);
     if (typeof claims.exp !== 'number' || t >= claims.exp)
       return { error: 'service account token has expired' };
     if (typeof claims.nbf === 'number' && t + 60 < claims.nbf)
-      return { error: 'service account token is not yet valid' };
+      return { error: 'service account token is not valid yet' };
     const want = audiences.length > 0 ? audiences : [this.issuer];
     const aud = Array.isArray(claims.aud) ? claims.aud : [String(claims.aud)];
-    if (!aud.some((a) => want.includes(a))) return { error: 'token audiences do not match' };
+    if (!aud.some((a) => want.includes(a)))
+      return {
+        error: `token audiences ${goQuoted(aud)} is invalid for the target audiences ${goQuoted(want)}`,
+      };
     if (typeof claims['kubernetes.io']?.namespace !== 'string')
       return { error: 'not a service account token' };
     return { claims };

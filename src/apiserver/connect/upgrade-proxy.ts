@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import tls, { type TLSSocket } from 'node:tls';
 import { notFound, serviceUnavailable, toStatusError } from '../../machinery/status-error.js';
 import type { Authenticator } from '../auth/authenticate.js';
+import { impersonate, impersonationHeaders } from '../auth/impersonation.js';
 import { forbiddenError } from '../auth/authorizer.js';
 import { parseRequestInfo } from '../request-info.js';
 import type { ServerContext } from '../server.js';
@@ -102,13 +103,14 @@ export async function handleUpgrade(
     ) {
       throw notFound({ group: '', resource: info.resource }, info.name);
     }
-    const user = authn.authenticate(
+    const requestor = authn.authenticate(
       {
         socket: socket as TLSSocket,
         authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
       },
       new Date(),
     );
+    const user = impersonate(requestor, impersonationHeaders(req.rawHeaders), ctx.authorizer);
     if (!user.groups.includes('system:masters')) {
       const attrs = {
         user,

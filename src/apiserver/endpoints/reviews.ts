@@ -4,7 +4,6 @@
 // (`kubectl auth whoami`), plus the read-only ComponentStatus list. Answers come from the
 // server's Authorizer, so they always agree with what requests are actually allowed.
 import { badRequest } from '../../machinery/status-error.js';
-import type { TokenIssuer } from '../auth/service-account-token.js';
 import { writeObject } from '../http.js';
 import type { KObject } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
@@ -105,8 +104,17 @@ function decisionStatus(d: Decision): Obj {
   };
 }
 
+/** What TokenReview asks (the API server's Authenticator). */
+export interface TokenReviewer {
+  reviewToken(
+    token: string,
+    now: Date,
+    audiences: string[],
+  ): { user: UserInfo; audiences: string[] } | { error: string };
+}
+
 /** POST of one of the review kinds. */
-export async function handleReview(s: Scope, authz: Authorizer, tokens: TokenIssuer): Promise<void> {
+export async function handleReview(s: Scope, authz: Authorizer, reviewer: TokenReviewer): Promise<void> {
   const wo = parseWriteOptions(s);
   const { obj, duplicates } = await readObject(s);
   checkTypeMeta(s, obj);
@@ -134,24 +142,15 @@ export async function handleReview(s: Scope, authz: Authorizer, tokens: TokenIss
       return;
     case 'TokenReview': {
       const token = typeof sp.token === 'string' ? sp.token : '';
+      if (token === '') throw badRequest('token is required for TokenReview in authentication');
       const audiences = Array.isArray(sp.audiences) ? (sp.audiences as string[]) : [];
-      const v = tokens.verify(token, s.now, audiences);
-      if ('error' in v) {
-        answer(s, obj, { user: {}, error: v.error, authenticated: false });
+      const r = reviewer.reviewToken(token, s.now, audiences);
+      // authenticated and error are omitempty upstream: a refused token shows only `user: {}`.
+      if (!('user' in r)) {
+        answer(s, obj, { user: {}, ...(r.error ? { error: r.error } : {}) });
         return;
       }
-      const k = v.claims['kubernetes.io'];
-      const user: UserInfo = {
-        username: v.claims.sub,
-        uid: k.serviceaccount.uid,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'],
-        extra: { 'authentication.kubernetes.io/credential-id': [`JTI=${v.claims.jti}`] },
-      };
-      answer(s, obj, {
-        authenticated: true,
-        user: userInfoJSON(user),
-        audiences: audiences.length > 0 ? audiences : v.claims.aud,
-      });
+      answer(s, obj, { authenticated: true, user: userInfoJSON(r.user), audiences: r.audiences });
       return;
     }
     default:

@@ -183,7 +183,12 @@ describe('RBAC authorizer over the bootstrap policy', () => {
     assert.ok(!review.resourceRules.some((r) => (r.resources ?? []).includes('secrets')));
     assert.deepEqual(review.nonResourceRules.at(-1), {
       verbs: ['get'],
-      nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'],
+      nonResourceURLs: [
+        '/.well-known/openid-configuration',
+        '/.well-known/openid-configuration/',
+        '/openid/v1/jwks',
+        '/openid/v1/jwks/',
+      ],
     });
     const elsewhere = authz.rulesFor(viewer, 'kube-system');
     assert.ok(!elsewhere.resourceRules.some((r) => (r.resources ?? []).includes('pods')));

@@ -233,7 +233,10 @@ export function clusterRoles(): ClusterRole[] {
       rule('create', 'certificates.k8s.io', 'certificatesigningrequests/selfnodeclient'),
     ]),
     clusterRole('system:service-account-issuer-discovery', [
-      urlRule('get', '/.well-known/openid-configuration,/openid/v1/jwks'),
+      urlRule(
+        'get',
+        '/.well-known/openid-configuration,/.well-known/openid-configuration/,/openid/v1/jwks,/openid/v1/jwks/',
+      ),
     ]),
     clusterRole('system:kube-scheduler', [
       eventsRule(),
