@@ -14,7 +14,7 @@ import { type Clock, realClock, sleepOn, type TimerHandle } from '../src/client/
 import { EventBroadcaster } from '../src/client/events.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { noopLogger, stderrLogger } from '../src/client/log.js';
-import { CRONJOBS, DAEMONSETS, JOBS, NODES, PODS, STATEFULSETS } from '../src/client/resources.js';
+import { CRONJOBS, DAEMONSETS, EVENTS, JOBS, NODES, PODS, STATEFULSETS } from '../src/client/resources.js';
 import { RestClient } from '../src/client/rest-client.js';
 import { ServiceAccountClientBuilder } from '../src/client/controller-client-builder.js';
 import { newCronJobController } from '../src/controllers/cronjob/index.js';
@@ -133,7 +133,10 @@ async function startSimulatedNodes(names: string[], taints: Record<string, boole
     const phase = pod.status?.phase ?? 'Pending';
     if (phase !== 'Pending') return;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const isJob = (pod.metadata?.ownerReferences ?? []).some((r) => r.kind === 'Job');
+    // Job pods finish at once, unless labelled sim/stay=true (then they run like any pod).
+    const isJob =
+      (pod.metadata?.ownerReferences ?? []).some((r) => r.kind === 'Job') &&
+      pod.metadata?.labels?.['sim/stay'] !== 'true';
     const fail = pod.metadata?.labels?.['sim/fail'] === 'true';
     const status: Pod['status'] = isJob
       ? {
@@ -339,6 +342,56 @@ describe('workload controllers (integration)', () => {
     const cond = failed.status?.conditions?.find((c) => c.type === 'Failed');
     assert.equal(cond?.reason, 'BackoffLimitExceeded');
     assert.equal(cond?.message, 'Job has reached the specified backoff limit');
+    // Announced once, by the sync whose status write landed (upstream records it after the write).
+    const events = await waitFor('BackoffLimitExceeded event', async () => {
+      const list = await client.resource(EVENTS).list('default');
+      const mine = list.items.filter(
+        (e) => e.involvedObject.name === 'fails' && e.reason === 'BackoffLimitExceeded',
+      );
+      return mine.length > 0 ? mine : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const again = (await client.resource(EVENTS).list('default')).items.filter(
+      (e) => e.involvedObject.name === 'fails' && e.reason === 'BackoffLimitExceeded',
+    );
+    assert.equal(events.length, 1);
+    assert.deepEqual(
+      again.map((e) => e.count ?? 1),
+      [1],
+    );
+  });
+
+  it('Job: deleting a Job releases its pods from the tracking finalizer', async () => {
+    const job: Job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'gone' },
+      spec: {
+        parallelism: 2,
+        template: {
+          metadata: { labels: { 'sim/stay': 'true' } },
+          spec: { restartPolicy: 'Never', containers: [container] },
+        },
+      },
+    };
+    await client.resource(JOBS).create('default', job);
+    const ofJob = async () =>
+      (await client.resource(PODS).list('default', { labelSelector: 'job-name=gone' })).items;
+    await waitFor('2 pods with the finalizer', async () => {
+      const pods = await ofJob();
+      return pods.length === 2 &&
+        pods.every((p) => p.metadata?.finalizers?.includes('batch.kubernetes.io/job-tracking'))
+        ? pods
+        : undefined;
+    });
+    // No garbage collector runs here: the pods stay, and only the finalizer must go.
+    await client.resource(JOBS).delete('default', 'gone', { propagationPolicy: 'Background' });
+    await waitFor('finalizers removed', async () => {
+      const pods = await ofJob();
+      return pods.length === 2 && pods.every((p) => (p.metadata?.finalizers ?? []).length === 0)
+        ? pods
+        : undefined;
+    });
   });
 
   it('CronJob: creates Jobs on schedule and trims history', async () => {

@@ -138,7 +138,19 @@ export class JobController implements Controller {
   async sync(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const cached = this.jobs.lister.namespace(namespace).tryGet(name);
-    if (cached === undefined) return;
+    if (cached === undefined) {
+      // The Job is gone: its pods must not stay held by our finalizer, or a garbage-collected
+      // pod would never leave (upstream syncOrphanPod).
+      const orphans = this.pods.lister
+        .namespace(namespace)
+        .list()
+        .filter((p) => {
+          const ref = getControllerOfNoCopy(p);
+          return ref?.kind === 'Job' && ref.name === name && hasFinalizer(p);
+        });
+      await this.removeFinalizers(orphans);
+      return;
+    }
     const job = JSON.parse(JSON.stringify(cached)) as Job;
     const selector = labelSelectorAsSelector(job.spec?.selector);
     const pods = this.pods.lister
@@ -211,6 +223,7 @@ export class JobController implements Controller {
         );
     }
 
+    let finished: { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined;
     if (target !== undefined) {
       if (conditionOf(job, target.type) === undefined)
         status.conditions = [...(status.conditions ?? []), target];
@@ -221,13 +234,18 @@ export class JobController implements Controller {
         terminating.length === 0 &&
         (status.uncountedTerminatedPods.succeeded ?? []).length === 0 &&
         (status.uncountedTerminatedPods.failed ?? []).length === 0;
-      if (settled) this.finish(job, status, target, now);
+      if (settled) finished = this.finish(status, target, now);
     } else if (suspended) {
       await this.deletePods(key, job, active);
     } else if (this.expectations.satisfiedExpectations(key)) {
       await this.managePods(key, job, status, active, now);
     }
     await this.writeStatus(job, status, original);
+    // Only the sync whose status write landed announces the outcome: a sync working from a
+    // stale cache (its write conflicts) must not repeat Completed or BackoffLimitExceeded.
+    if (finished !== undefined) {
+      this.recorder.event(job, finished.type, finished.reason, finished.message);
+    }
   }
 
   // Counts finished pods through uncountedTerminatedPods (see the file comment).
@@ -342,7 +360,12 @@ export class JobController implements Controller {
     }
   }
 
-  private finish(job: Job, status: JobStatus, target: JobCondition, now: number): void {
+  // Adds the final condition; returns the event to record once the status is written.
+  private finish(
+    status: JobStatus,
+    target: JobCondition,
+    now: number,
+  ): { type: 'Normal' | 'Warning'; reason: string; message: string } {
     const success = target.type === 'SuccessCriteriaMet';
     const type = success ? 'Complete' : 'Failed';
     status.conditions = [
@@ -351,10 +374,9 @@ export class JobController implements Controller {
     ];
     if (success) {
       status.completionTime = formatTimestamp(now);
-      this.recorder.event(job, 'Normal', 'Completed', 'Job completed');
-    } else {
-      this.recorder.event(job, 'Warning', target.reason ?? 'Failed', target.message ?? '');
+      return { type: 'Normal', reason: 'Completed', message: 'Job completed' };
     }
+    return { type: 'Warning', reason: target.reason ?? 'Failed', message: target.message ?? '' };
   }
 
   private async managePods(

@@ -141,6 +141,33 @@ describe('NodeLifecycleController', () => {
   });
 });
 
+describe('NodeLifecycleController node events', () => {
+  let t: TestContext | undefined;
+  afterEach(async () => t?.stop());
+
+  it('announces a node once when first tracked, and its removal', async () => {
+    t = newTestContext([{ gvr: NODES, object: { ...readyNode('n1'), metadata: { name: 'n1', uid: 'u1' } } }]);
+    const recorded: string[] = [];
+    t.ctx.recorder = () => ({
+      event(obj, type, reason, message) {
+        const ref = obj as { kind?: string; name?: string; uid?: string };
+        recorded.push(`${ref.kind}/${ref.name}/${ref.uid} ${type} ${reason}: ${message}`);
+      },
+      annotatedEvent() {},
+    });
+    const c = new NodeLifecycleController(t.ctx);
+    await t.start();
+    await c.monitorNodeHealth();
+    await c.monitorNodeHealth();
+    await t.client.resource(NODES).delete('', 'n1');
+    await t.settle();
+    assert.deepEqual(recorded, [
+      'Node/n1/u1 Normal RegisteredNode: Node n1 event: Registered Node n1 in Controller',
+      'Node/n1/u1 Normal RemovingNode: Node n1 event: Removing Node n1 from Controller',
+    ]);
+  });
+});
+
 describe('NodeLifecycleController startup grace period', () => {
   let t: TestContext | undefined;
   afterEach(async () => t?.stop());

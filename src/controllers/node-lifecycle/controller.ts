@@ -12,6 +12,7 @@
 import type { Node, Pod } from '../../api/generated/types/core-v1.js';
 import type { Lease } from '../../api/generated/types/coordination-v1.js';
 import type { Lister } from '../../client/cache/listers.js';
+import { unwrapTombstone } from '../../client/cache/store.js';
 import type { Clock } from '../../client/clock.js';
 import type { EventRecorder } from '../../client/events.js';
 import type { Client } from '../../client/interface.js';
@@ -77,8 +78,12 @@ export class NodeLifecycleController implements Controller {
     this.synced = [n.informer, l.informer, p.informer];
     n.informer.addEventHandler({
       onDelete: (node) => {
-        const name = 'metadata' in node ? node.metadata?.name : undefined;
-        if (name !== undefined) this.health.delete(name);
+        const meta = unwrapTombstone(node).metadata;
+        const name = meta?.name;
+        if (name === undefined) return;
+        if (this.health.delete(name)) {
+          this.nodeEvent(name, meta?.uid, 'RemovingNode', `Removing Node ${name} from Controller`);
+        }
       },
     });
   }
@@ -110,6 +115,9 @@ export class NodeLifecycleController implements Controller {
     const leaseRenew = this.leases.getByKey(`${NODE_LEASE_NAMESPACE}/${name}`)?.spec?.renewTime;
     const h = this.health.get(name);
     if (h === undefined) {
+      // As upstream, every node this controller instance starts tracking is announced (also
+      // the existing ones after a restart or a change of leader).
+      this.nodeEvent(name, node.metadata?.uid, 'RegisteredNode', `Registered Node ${name} in Controller`);
       // A node first seen without a Ready condition has been starting since its creation
       // (upstream probes such a node from its creationTimestamp).
       const created = Date.parse(node.metadata?.creationTimestamp ?? '');
@@ -144,6 +152,16 @@ export class NodeLifecycleController implements Controller {
     if (nodeCondition(node, 'Ready')?.status !== 'True' && nodeCondition(node, 'Ready') !== undefined) {
       await this.markPodsNotReady(name, now);
     }
+  }
+
+  // Upstream RecordNodeEvent: the node's uid in the reference, "Node <name> event: " prefixed.
+  private nodeEvent(name: string, uid: string | undefined, reason: string, message: string): void {
+    this.recorder.event(
+      { kind: 'Node', name, uid: uid ?? name, apiVersion: 'v1' },
+      'Normal',
+      reason,
+      `Node ${name} event: ${message}`,
+    );
   }
 
   /** Sets the Ready condition of the node's pods False (upstream MarkPodsNotReady). */
