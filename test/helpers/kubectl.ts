@@ -13,12 +13,19 @@ export interface KubectlResult {
   stderr: string;
 }
 
+// Homes not cleaned up by their test are removed when the test process exits.
+const homes = new Set<string>();
+process.once('exit', () => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
 /** A kubectl bound to one kubeconfig with its own HOME and cache. */
 export class Kubectl {
   readonly home: string;
 
   constructor(private readonly kubeconfig: string) {
     this.home = mkdtempSync(join(tmpdir(), 'kts-kubectl-'));
+    homes.add(this.home);
   }
 
   /** Runs kubectl with args (and optional stdin); never throws on non-zero exit. */
@@ -74,5 +81,6 @@ export class Kubectl {
   /** Removes the temp HOME. */
   cleanup(): void {
     rmSync(this.home, { recursive: true, force: true });
+    homes.delete(this.home);
   }
 }
