@@ -236,3 +236,40 @@ describe('TaintEvictionController', () => {
     assert.ok(await pods.get('default', 'forever'));
   });
 });
+
+describe('NodeLifecycleController NoSchedule tainting on node events', () => {
+  let t: TestContext | undefined;
+  afterEach(async () => t?.stop());
+
+  it('drops the not-ready NoSchedule taint as soon as the node reports Ready, before the next pass', async () => {
+    t = newTestContext([{ gvr: NODES, object: readyNode('n1', 'False') }], {
+      nodeMonitorGracePeriodMs: 40_000,
+    });
+    const c = new NodeLifecycleController(t.ctx);
+    await t.start();
+    const ac = new AbortController();
+    const running = c.run(ac.signal);
+    let node = await t.client.resource(NODES).get('', 'n1');
+    for (let i = 0; i < 50 && (node.spec?.taints ?? []).length < 2; i++) {
+      await t.settle();
+      node = await t.client.resource(NODES).get('', 'n1');
+    }
+    assert.deepEqual(
+      node.spec?.taints?.map((x) => `${x.key}:${x.effect}`),
+      ['node.kubernetes.io/not-ready:NoSchedule', 'node.kubernetes.io/not-ready:NoExecute'],
+    );
+    // The kubelet reports Ready; the fake clock does not move, so no monitor pass runs.
+    await t.client.resource(NODES).updateStatus('', { ...node, status: readyNode('n1').status ?? {} });
+    for (let i = 0; i < 50 && (node.spec?.taints ?? []).length !== 1; i++) {
+      await t.settle();
+      node = await t.client.resource(NODES).get('', 'n1');
+    }
+    // NoExecute taints stay with the monitor pass, as upstream.
+    assert.deepEqual(
+      node.spec?.taints?.map((x) => `${x.key}:${x.effect}`),
+      ['node.kubernetes.io/not-ready:NoExecute'],
+    );
+    ac.abort();
+    await running.catch(() => {});
+  });
+});

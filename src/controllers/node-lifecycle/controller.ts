@@ -9,7 +9,7 @@
 // clock, as upstream does to be immune to clock skew. A node that has never posted a Ready
 // condition gets the longer `nodeStartupGracePeriod`, counted from its creation, so a
 // kubelet that is still starting is not declared dead.
-import type { Node, Pod } from '../../api/generated/types/core-v1.js';
+import type { Node, Pod, Taint } from '../../api/generated/types/core-v1.js';
 import type { Lease } from '../../api/generated/types/coordination-v1.js';
 import type { Lister } from '../../client/cache/listers.js';
 import { unwrapTombstone } from '../../client/cache/store.js';
@@ -56,6 +56,10 @@ export class NodeLifecycleController implements Controller {
   private readonly graceMs: number;
   private readonly startupGraceMs: number;
   private readonly health = new Map<string, NodeHealth>();
+  /** Nodes whose NoSchedule taints lag their conditions (see noteNode). */
+  private readonly taintQueue = new Set<string>();
+  private draining = false;
+  private active = false;
   private readonly synced: Array<{ waitForSync(s?: AbortSignal): Promise<boolean> }>;
   /** How often nodes are checked (upstream 5 s; shorter when the grace period is short). */
   readonly monitorPeriodMs: number;
@@ -77,6 +81,8 @@ export class NodeLifecycleController implements Controller {
     this.pods = p.lister;
     this.synced = [n.informer, l.informer, p.informer];
     n.informer.addEventHandler({
+      onAdd: (node) => this.noteNode(node),
+      onUpdate: (_old, node) => this.noteNode(node),
       onDelete: (node) => {
         const meta = unwrapTombstone(node).metadata;
         const name = meta?.name;
@@ -90,7 +96,54 @@ export class NodeLifecycleController implements Controller {
 
   async run(signal: AbortSignal): Promise<void> {
     for (const s of this.synced) if (!(await s.waitForSync(signal))) return;
-    await runPeriodically(this.clock, this.monitorPeriodMs, () => this.monitorNodeHealth(), signal, this.log);
+    this.active = true;
+    try {
+      await runPeriodically(
+        this.clock,
+        this.monitorPeriodMs,
+        () => this.monitorNodeHealth(),
+        signal,
+        this.log,
+      );
+    } finally {
+      this.active = false;
+    }
+  }
+
+  /**
+   * Upstream's doNoScheduleTaintingPass runs on every node add/update, not on the monitor
+   * period: a node that turns Ready loses its not-ready NoSchedule taint at once, so pods
+   * waiting for it schedule without a 5 s lag. NoExecute taints stay with the monitor pass.
+   */
+  private noteNode(node: Node): void {
+    const name = node.metadata?.name;
+    if (!this.active || name === undefined || noScheduleTaints(node) === undefined) return;
+    this.taintQueue.add(name);
+    if (this.draining) return;
+    this.draining = true;
+    void (async () => {
+      try {
+        while (this.active && this.taintQueue.size > 0) {
+          const [next] = this.taintQueue;
+          if (next === undefined) break;
+          this.taintQueue.delete(next);
+          const cur = this.nodes.getByKey(next);
+          const taints = cur === undefined ? undefined : noScheduleTaints(cur);
+          if (cur === undefined || taints === undefined) continue;
+          const spec: NonNullable<Node['spec']> = { ...cur.spec, taints };
+          if (taints.length === 0) delete spec.taints;
+          try {
+            await this.client.resource(NODES).update('', { ...cur, spec });
+          } catch (err) {
+            // A conflict means a newer node is on its way through the informer.
+            if (!isConflict(err) && !isNotFound(err))
+              this.log.error('node NoSchedule tainting failed', { node: next, error: errorText(err) });
+          }
+        }
+      } finally {
+        this.draining = false;
+      }
+    })();
   }
 
   /** One pass over every node (upstream monitorNodeHealth). */
@@ -216,4 +269,16 @@ export function markUnknown(node: Node, now: string): Node | undefined {
     }
   }
   return changed ? { ...node, status: { ...node.status, conditions } } : undefined;
+}
+
+/**
+ * The node's taints with the condition and unschedulable NoSchedule taints brought in line
+ * (NoExecute taints left as they are), or undefined when they already are.
+ */
+export function noScheduleTaints(node: Node): Taint[] | undefined {
+  const want = [
+    ...desiredTaints(node).filter((t) => t.effect === 'NoSchedule'),
+    ...(node.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute'),
+  ];
+  return reconcileTaints(node, want, formatTimestamp(Date.now()));
 }
