@@ -146,34 +146,29 @@ export async function handleBinding(s: Scope, pods: Store): Promise<void> {
   if (node === '')
     throw invalid('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
   const gr = { group: '', resource: 'pods/binding' };
-  await pods.guaranteedUpdate(
-    s.info.namespace,
-    name,
-    wo,
-    (cur) => {
-      if (!cur) throw notFound({ group: '', resource: 'pods' }, name);
-      const m = cur.metadata ?? {};
-      if (m.deletionTimestamp !== undefined)
-        throw conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      const sp = spec(cur);
-      if (typeof sp.nodeName === 'string' && sp.nodeName !== '') {
-        throw conflict(gr, name, `pod ${name} is already assigned to node ${JSON.stringify(sp.nodeName)}`);
-      }
-      sp.nodeName = node;
-      const ann = obj.metadata?.annotations;
-      if (ann) m.annotations = { ...(m.annotations ?? {}), ...ann };
-      const st = statusOf(cur);
-      const conds = (Array.isArray(st.conditions) ? st.conditions : []) as Obj[];
-      const rest = conds.filter((c) => c.type !== 'PodScheduled');
-      st.conditions = [
-        ...rest,
-        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(s.now) },
-      ];
-      cur.status = st;
-      return cur;
-    },
-    { mode: 'subresource' },
-  );
+  // Upstream's BindingREST writes storage directly: the pod's strategy, defaulting and
+  // managedFields are not involved (the scheduler never appears as a field manager).
+  await pods.guaranteedStoredUpdate(s.info.namespace, name, wo, (cur) => {
+    const m = cur.metadata ?? {};
+    if (m.deletionTimestamp !== undefined)
+      throw conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    const sp = spec(cur);
+    if (typeof sp.nodeName === 'string' && sp.nodeName !== '') {
+      throw conflict(gr, name, `pod ${name} is already assigned to node ${JSON.stringify(sp.nodeName)}`);
+    }
+    sp.nodeName = node;
+    const ann = obj.metadata?.annotations;
+    if (ann) m.annotations = { ...(m.annotations ?? {}), ...ann };
+    const st = statusOf(cur);
+    const conds = (Array.isArray(st.conditions) ? st.conditions : []) as Obj[];
+    const rest = conds.filter((c) => c.type !== 'PodScheduled');
+    st.conditions = [
+      ...rest,
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(s.now) },
+    ];
+    cur.status = st;
+    return cur;
+  });
   writeObject(s.res, 201, { ...successStatus(), code: 201 });
 }
 

@@ -33,6 +33,18 @@ export interface WatchRequest {
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
+// One framed line per (entry, event type), shared by every watcher of that event; entries
+// are immutable, and the map lets a line die with its entry.
+const framed = new WeakMap<CacheEntry, { type: string; line: string }>();
+
+function framedEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', e: CacheEntry): string {
+  const f = framed.get(e);
+  if (f !== undefined && f.type === type) return f.line;
+  const line = `{"type":"${type}","object":${e.json}}\n`;
+  framed.set(e, { type, line });
+  return line;
+}
+
 /** Serves one watch request until timeout, client disconnect or error. */
 export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
   const r = store.resource;
@@ -84,6 +96,18 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
     if (w.rep.kind === 'partial') return partial(obj, w.rep.version);
     return withTypeMeta(obj, r);
   };
+  // Plain JSON watchers of an object served in its stored version share one framed line
+  // per event, built from the cache's JSON: no per-watcher stringify of the object.
+  const shareable = w.rep.kind === 'object';
+  const sendEntry = (type: 'ADDED' | 'MODIFIED' | 'DELETED', e: CacheEntry): void => {
+    if (ended) return;
+    if (!shareable || e.obj.apiVersion !== apiVersionOf(r) || e.obj.kind !== r.kind) {
+      send(type, render(e.obj));
+      return;
+    }
+    res.write(framedEvent(type, e));
+    if ((res.writableLength ?? 0) > MAX_BUFFERED_BYTES) end();
+  };
   const sendError = (status: Status): void => send('ERROR', status);
   const bookmark = (rv: number, extra?: Record<string, string>): void => {
     // A metadata-only watch gets its bookmarks as PartialObjectMetadata too, as upstream.
@@ -106,7 +130,7 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
     if (ev.rv <= resumeRV || !ev.cur.key.startsWith(prefix)) return;
     const filtered = !(q.labelSelector.empty() && q.fieldSelector.empty());
     if (!filtered) {
-      send(ev.type, render(ev.cur.obj));
+      sendEntry(ev.type, ev.cur);
       return;
     }
     const curMatch = ev.type !== 'DELETED' && store.matches(ev.cur.obj, q);
@@ -115,10 +139,10 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
         ? store.matches(ev.cur.obj, q)
         : ev.prev !== undefined && store.matches(ev.prev.obj, q);
     if (ev.type === 'DELETED') {
-      if (prevMatch) send('DELETED', render(ev.cur.obj));
-    } else if (curMatch && prevMatch) send('MODIFIED', render(ev.cur.obj));
-    else if (curMatch) send('ADDED', render(ev.cur.obj));
-    else if (prevMatch) send('DELETED', render(ev.cur.obj));
+      if (prevMatch) sendEntry('DELETED', ev.cur);
+    } else if (curMatch && prevMatch) sendEntry('MODIFIED', ev.cur);
+    else if (curMatch) sendEntry('ADDED', ev.cur);
+    else if (prevMatch) sendEntry('DELETED', ev.cur);
   };
   const listener = {
     event: onEvent,
@@ -152,7 +176,7 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
       return done;
     }
     cleanups.push(sub.unsubscribe);
-    if (initialEvents) for (const e of sub.items) if (store.matches(e.obj, q)) send('ADDED', render(e.obj));
+    if (initialEvents) for (const e of sub.items) if (store.matches(e.obj, q)) sendEntry('ADDED', e);
     lastRV = sub.rv;
     if (q.sendInitialEvents === true) bookmark(sub.rv, { 'k8s.io/initial-events-end': 'true' });
   } else {

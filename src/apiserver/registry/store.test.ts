@@ -171,4 +171,26 @@ describe('generic Store', () => {
       /field label not supported: spec.foo/,
     );
   });
+
+  it('guaranteedStoredUpdate writes storage directly, retrying a stale cached copy', async () => {
+    const o = await cms.create('stored', cm('s', { n: '0' }), wo());
+    const mf = o.metadata?.managedFields;
+    assert.ok(await cms.cache.waitFor(Number(o.metadata?.resourceVersion)));
+    // Both start from the same cached revision: one conflicts and retries from storage.
+    const bump =
+      (k: string) =>
+      (cur: KObject): KObject => ({ ...cur, data: { ...(cur.data as Record<string, string>), [k]: 'x' } });
+    await Promise.all([
+      cms.guaranteedStoredUpdate('stored', 's', wo(), bump('a')),
+      cms.guaranteedStoredUpdate('stored', 's', wo(), bump('b')),
+    ]);
+    const got = await cms.get('stored', 's');
+    assert.deepEqual(got.data, { n: '0', a: 'x', b: 'x' });
+    // No field-manager bookkeeping: upstream's binding writes storage, not the strategy.
+    assert.deepEqual(got.metadata?.managedFields, mf);
+    await assert.rejects(
+      cms.guaranteedStoredUpdate('stored', 'missing', wo(), (c) => c),
+      (e: unknown) => isNotFound(e),
+    );
+  });
 });

@@ -518,6 +518,61 @@ export class Store {
     throw conflict(this.gr, name, OPTIMISTIC_LOCK_MESSAGE);
   }
 
+  /**
+   * A storage-level read-modify-write (upstream's Storage.GuaranteedUpdate called directly,
+   * as pods/binding does): no strategy, defaulting, validation or managedFields, only
+   * admission. The first attempt starts from the watch cache's copy; a stale copy fails the
+   * revision check and the retry reads storage.
+   */
+  async guaranteedStoredUpdate(
+    namespace: string,
+    name: string,
+    wo: WriteOptions,
+    mutate: (current: KObject) => KObject,
+  ): Promise<KObject> {
+    const key = this.key(namespace, name);
+    let cached = this.cache.get(key);
+    for (let attempt = 0; attempt < 64; attempt++) {
+      let old: KObject;
+      let rev: number;
+      let copy: KObject | undefined;
+      if (cached !== undefined) {
+        old = cached.obj;
+        rev = cached.rv;
+        // Parsing the cached JSON is a cheaper private copy than a structured clone.
+        copy = JSON.parse(cached.json) as KObject;
+        cached = undefined;
+      } else {
+        let kv: KeyValue | undefined;
+        try {
+          kv = await this.storage.get(key);
+        } catch (e) {
+          throw this.storageToStatus(e, name);
+        }
+        if (!kv) throw notFound(this.gr, name);
+        old = this.decode(kv);
+        rev = kv.modRevision;
+      }
+      const next = mutate(copy ?? deepCopy(old));
+      if (wo.admission) {
+        await wo.admission.mutate(next, old);
+        await wo.admission.validate(next, old);
+      }
+      if (wo.dryRun) return next;
+      const text = this.encode(next);
+      try {
+        const kv = await this.storage.update(key, enc.encode(text), rev);
+        this.committed(key, next, text, kv.modRevision);
+        this.strategy.afterUpdate?.(next, old);
+        return next;
+      } catch (e) {
+        if (e instanceof StorageError && (e.code === 'Conflict' || e.code === 'NotFound')) continue;
+        throw this.storageToStatus(e, name);
+      }
+    }
+    throw conflict(this.gr, name, OPTIMISTIC_LOCK_MESSAGE);
+  }
+
   /** The common checks and bookkeeping of every update; returns the object to persist. */
   private async prepareUpdate(
     desired: KObject,
