@@ -6,7 +6,8 @@
 // restarted kubelet adopts them. Volumes, env, probes and status computation are pure
 // helpers beside it. Static pods and their mirrors (static-pods.ts), pod and container
 // cgroups (pod-resources.ts, runtime/cgroupfs.ts), the eviction manager (eviction.ts) and
-// the stats it acts on and `/stats/summary` (node-stats.ts) complete the node agent.
+// the stats it acts on and `/stats/summary` (node-stats.ts) complete the node agent; its
+// events (kubelet-events.ts) go out through the client's EventBroadcaster, never awaited.
 
 export {
   ContainerBackoff,
@@ -39,6 +40,9 @@ export {
   rankForEviction,
   type Threshold,
 } from './eviction.js';
+export { ContainerLifecycle, WaitingError } from './container-lifecycle.js';
+export { syncEphemeralContainers } from './ephemeral-containers.js';
+export { EventReason, KubeletEvents } from './kubelet-events.js';
 export { NODE_LEASE_NAMESPACE, NodeLease } from './node-lease.js';
 export {
   buildSummary,

@@ -6,6 +6,7 @@
 
 import type { Node, Pod, ServiceAccount } from '../api/generated/types/core-v1.js';
 import { type Clock, realClock } from '../client/clock.js';
+import { EventBroadcaster } from '../client/events.js';
 import type { Client } from '../client/interface.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
 import { CONFIGMAPS, NODES, PODS, SECRETS, SERVICEACCOUNTS } from '../client/resources.js';
@@ -19,6 +20,7 @@ import {
   setupNodeNetwork,
   writeConflist,
 } from '../network/index.js';
+import { EventReason, KubeletEvents, probeFailedMessage } from './kubelet-events.js';
 import { NodeLease } from './node-lease.js';
 import { ObjectCache } from './object-cache.js';
 import { NodeStatusManager, type MachineInfo, type Readiness, readMachineInfo } from './node-status.js';
@@ -171,18 +173,31 @@ export class Kubelet {
   private readonly eviction: EvictionManager;
   /** Pods the eviction manager evicted, by uid: their workers kill them and mark them Failed. */
   private readonly evictions = new Map<string, { message: string; grace: number }>();
+  /** Writes the kubelet's events in the background (bounded queue, never awaited by syncs). */
+  private readonly broadcaster: EventBroadcaster;
+  private readonly events: KubeletEvents;
 
   /** A kubelet (call start). */
   constructor(private readonly o: KubeletOptions) {
     this.clock = o.clock ?? realClock;
     this.log = o.logger ?? noopLogger;
     this.machine = o.machine ?? readMachineInfo(o.dataDir);
+    this.api = limitRequests(o.client);
+    this.broadcaster = new EventBroadcaster({ client: this.api, clock: this.clock, logger: this.log });
+    this.events = new KubeletEvents(this.broadcaster.newRecorder({ component: 'kubelet', host: o.nodeName }));
     this.probes = new ProbeManager({
       runtime: o.runtime,
       clock: this.clock,
       onChange: (uid) => this.workers.trigger(uid),
+      onFailure: (pod, c, type, output) =>
+        this.events.container(
+          pod,
+          c,
+          'Warning',
+          EventReason.ContainerUnhealthy,
+          probeFailedMessage(type, output),
+        ),
     });
-    this.api = limitRequests(o.client);
     const client = this.api;
     const getOrUndefined = async <T>(p: Promise<T>): Promise<T | undefined> => {
       try {
@@ -218,6 +233,10 @@ export class Kubelet {
       probes: this.probes,
       clock: this.clock,
       logger: this.log,
+      events: this.events,
+      beforeRestart: async (pod, status) => {
+        await this.statuses.setStatus(pod, status, this.clock.now());
+      },
       ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
       ...(o.podMaxPids !== undefined ? { podMaxPids: o.podMaxPids } : {}),
       memoryCapacityBytes: this.machine.memoryBytes,
@@ -277,6 +296,7 @@ export class Kubelet {
   async start(): Promise<void> {
     const o = this.o;
     const signal = this.abort.signal;
+    this.events.node(o.nodeName, 'Normal', EventReason.StartingKubelet, 'Starting kubelet.');
     const v = await o.runtime.version();
     const kubeletPort = o.server !== undefined ? await this.startServer(o.server) : undefined;
     const runtimeVersion =
@@ -292,11 +312,18 @@ export class Kubelet {
       containerRuntimeVersion: runtimeVersion,
       readiness: () => this.readiness(),
       pressure: () => this.eviction.pressure(),
+      events: this.events,
       ...(kubeletPort !== undefined ? { kubeletPort } : {}),
       ...(o.statusUpdateMs !== undefined ? { statusUpdateMs: o.statusUpdateMs } : {}),
       ...(o.statusReportMs !== undefined ? { statusReportMs: o.statusReportMs } : {}),
     });
     this.node = await this.nodeStatus.register(signal);
+    this.events.node(
+      o.nodeName,
+      'Normal',
+      EventReason.NodeAllocatableEnforced,
+      'Updated Node Allocatable limit across pods',
+    );
     const lease = new NodeLease({
       client: o.client,
       clock: this.clock,
@@ -373,6 +400,7 @@ export class Kubelet {
 
   /** Kills an evicted pod and records it Failed/Evicted (upstream evictPod + status manager). */
   private async evictPod(pod: Pod, ev: { message: string; grace: number }): Promise<undefined> {
+    this.events.pod(pod, 'Warning', EventReason.Evicted, ev.message);
     const state = await this.syncer.killPod(pod, ev.grace);
     const status = this.syncer.statusAfterKill(pod, state);
     status.phase = 'Failed';
@@ -401,6 +429,7 @@ export class Kubelet {
       tls,
       logger: this.log,
       summary: () => this.summary(),
+      pods: () => this.workers.pods(),
       ...(cfg.address !== undefined ? { address: cfg.address } : {}),
       ...(clientCAPem !== undefined ? { clientCAPem } : {}),
     });
@@ -557,7 +586,25 @@ export class Kubelet {
       }
       return undefined;
     }
-    const result = await this.syncer.syncPod(pod);
+    // A new pod shows ContainerCreating at once (upstream's first status write), while its
+    // sandbox is created: the write runs beside the sync, and is done before the next one.
+    const early =
+      pod.status?.containerStatuses === undefined &&
+      pod.status?.phase !== 'Succeeded' &&
+      pod.status?.phase !== 'Failed'
+        ? this.statuses
+            .setStatus(pod, this.syncer.pendingStatus(pod), this.clock.now())
+            .catch((e: unknown) => {
+              this.log.error('writing the pending pod status failed', { err: errorText(e) });
+              return pod;
+            })
+        : undefined;
+    let result: Awaited<ReturnType<PodSyncer['syncPod']>>;
+    try {
+      result = await this.syncer.syncPod(pod);
+    } finally {
+      await early;
+    }
     const written = await this.statuses.setStatus(pod, result.status, this.clock.now());
     const phase = written.status?.phase ?? result.status.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
@@ -678,6 +725,9 @@ export class Kubelet {
   /** Stops every loop; containers keep running (a new kubelet adopts them). */
   async stop(): Promise<void> {
     this.abort.abort();
+    // Queued events get a moment to be written, not an unbounded wait on an absent API.
+    const flushed = this.broadcaster.shutdown();
+    await Promise.race([flushed, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
     await this.server?.close();
     await this.workers.stop();
     this.probes.stop();

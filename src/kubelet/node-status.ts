@@ -6,14 +6,16 @@
 // Only this kubelet writes this Node's status; the spec (podCIDR, taints) is the
 // controllers' and is only read back.
 
-import { readFileSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { arch, cpus, hostname, networkInterfaces, release, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import type { Node, NodeCondition, NodeStatus } from '../api/generated/types/core-v1.js';
 import type { Clock } from '../client/clock.js';
 import type { Client } from '../client/interface.js';
 import { errorText, type Logger } from '../client/log.js';
 import { NODES } from '../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../machinery/status-error.js';
+import { type KubeletEvents, nodeConditionEvent, nodeStatusMessage } from './kubelet-events.js';
 
 /** The kubelet version kts reports (the upstream release it implements, tagged kts). */
 export const KUBELET_VERSION = 'v1.32.4-kts';
@@ -87,11 +89,25 @@ export function goArch(nodeArch = arch()): string {
   return map[nodeArch] ?? nodeArch;
 }
 
+/**
+ * The nearest existing directory at or above `dir`: the data dir is created only once the
+ * kubelet runs, after its machine facts are read, and it lives on its parent's filesystem.
+ */
+export function existingAncestor(dir: string): string {
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  return d;
+}
+
 /** Reads the machine's facts (dataDir's filesystem is the node's ephemeral storage). */
 export function readMachineInfo(dataDir: string): MachineInfo {
   let storage = 0;
   try {
-    const s = statfsSync(dataDir);
+    const s = statfsSync(existingAncestor(dataDir));
     storage = s.blocks * s.bsize;
   } catch {
     // an unreadable filesystem reports no ephemeral storage
@@ -251,6 +267,26 @@ export interface NodeStatusManagerOptions extends NodeStatusInputs {
   statusReportMs?: number;
   /** How often the status is recomputed (upstream nodeStatusUpdateFrequency: 10 s). */
   statusUpdateMs?: number;
+  /** Where condition changes are recorded (NodeReady, NodeHasSufficientMemory, …). */
+  events?: KubeletEvents;
+}
+
+/**
+ * The node events of condition changes from `prev` to `next`. A condition appearing
+ * counts as a change, as upstream's setters record a new pressure condition; Ready is
+ * recorded when it first appears True too, which is when a real kubelet (starting NotReady
+ * until its runtime and network report in) records NodeReady.
+ */
+export function conditionEvents(prev: NodeCondition[], next: NodeCondition[]): string[] {
+  const out: string[] = [];
+  for (const c of next) {
+    const before = prev.find((p) => p.type === c.type);
+    if (before !== undefined && before.status === c.status) continue;
+    if (before === undefined && c.type === 'Ready' && c.status !== 'True') continue;
+    const ev = nodeConditionEvent(c.type, c.status);
+    if (ev !== undefined) out.push(ev);
+  }
+  return out;
 }
 
 function comparable(s: NodeStatus | undefined): string {
@@ -293,6 +329,7 @@ export class NodeStatusManager {
     };
     try {
       this.node = await o.client.resource(NODES).create('', body, { signal });
+      this.recordConditions([], body.status?.conditions ?? []);
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
       const existing = await o.client.resource(NODES).get('', o.nodeName, { signal });
@@ -321,6 +358,7 @@ export class NodeStatusManager {
         .patch('', o.nodeName, 'merge', { status }, { subresource: 'status', signal });
       this.lastWrite = now;
       this.lastSent = key;
+      this.recordConditions(prev, status.conditions ?? []);
     } catch (e) {
       if (isNotFound(e)) {
         // Someone deleted the Node: register again, as upstream's kubelet does on restart.
@@ -331,6 +369,12 @@ export class NodeStatusManager {
       }
       throw e;
     }
+  }
+
+  private recordConditions(prev: NodeCondition[], next: NodeCondition[]): void {
+    const name = this.opts.nodeName;
+    for (const ev of conditionEvents(prev, next))
+      this.opts.events?.node(name, 'Normal', ev, nodeStatusMessage(name, ev));
   }
 
   /** Re-reads the Node (spec.podCIDR appears once the IPAM controller assigned it). */

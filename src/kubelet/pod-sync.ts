@@ -11,52 +11,43 @@
 // Killing a pod runs each container's preStop hook, then stops it with what is left of
 // the grace period (SIGTERM, SIGKILL when it runs out), then removes the sandbox.
 
-import type { Container, LifecycleHandler, Node, Pod, PodStatus } from '../api/generated/types/core-v1.js';
+import type { Container, Node, Pod, PodStatus } from '../api/generated/types/core-v1.js';
 import type { Clock } from '../client/clock.js';
 import { errorText, type Logger } from '../client/log.js';
 import { ContainerBackoff, crashLoopMessage } from './container-backoff.js';
-import { containerEnv, EnvError, type EnvSources, expandCommand } from './env.js';
-import { Semaphore } from './object-cache.js';
 import {
-  containerResources,
-  podCgroupLimits,
-  podCgroupPath,
-  qosCgroup,
-  qosClassOf,
-} from './pod-resources.js';
-import { type ProbeManager, runProbe } from './probes.js';
+  ContainerLifecycle,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+  WaitingError,
+} from './container-lifecycle.js';
+import { syncEphemeralContainers } from './ephemeral-containers.js';
+import type { EnvSources } from './env.js';
+import { EventReason, formatPod, KubeletEvents } from './kubelet-events.js';
+import { Semaphore } from './object-cache.js';
+import { podCgroupLimits, podCgroupPath, qosCgroup, qosClassOf } from './pod-resources.js';
+import type { ProbeManager } from './probes.js';
 import { type CgroupFs, hostCgroups } from './runtime/cgroupfs.js';
 import {
-  type ContainerConfig,
   type ContainerRuntime,
   type ContainerStatus as CriContainerStatus,
-  containerLogPath,
   type PodSandboxConfig,
   type PodSandboxStatus,
   type PortMapping,
   podLogDirectory,
 } from './runtime/runtime.js';
 import { computePodStatus, type WaitingReason } from './status-manager.js';
-import {
-  cleanupPodDir,
-  containerMounts,
-  processVolumeEnv,
-  setUpVolumes,
-  VolumeError,
-  type VolumeSources,
-} from './volumes.js';
+import { cleanupPodDir, setUpVolumes, VolumeError, type VolumeSources } from './volumes.js';
 
-/** Label keys upstream's kubelet puts on sandboxes and containers. */
-export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
-/** The pod's namespace label. */
-export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
-/** The pod's uid label: how the kubelet finds a pod's sandboxes and containers again. */
-export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
-/** The container's name label. */
-export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
+export {
+  LABEL_CONTAINER_NAME,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+  WaitingError,
+} from './container-lifecycle.js';
 
-/** Upstream's floor on the time a container gets to stop. */
-const MIN_GRACE_SECONDS = 2;
 /** Exited attempts kept per container (the newest is the status' lastState). */
 const KEEP_EXITED = 2;
 
@@ -88,6 +79,14 @@ export interface PodSyncerOptions {
   maxConcurrentSandboxes?: number;
   clusterDNS?: string;
   clusterDomain?: string;
+  /** Where the pod and container events go (none when omitted). */
+  events?: KubeletEvents;
+  /**
+   * Called with the pod's status before an exited container is restarted, so the API sees
+   * the attempt terminated (`Completed`/`Error`) before the next one runs, as upstream's
+   * status manager shows it between restarts.
+   */
+  beforeRestart?: (pod: Pod, status: PodStatus) => Promise<void>;
 }
 
 /** The runtime's view of one pod. */
@@ -126,11 +125,26 @@ export function gracePeriodSeconds(pod: Pod): number {
 export class PodSyncer {
   /** Restart backoff, shared by every pod of the node. */
   readonly backoff: ContainerBackoff;
+  /** Starts and stops single containers. */
+  readonly containers: ContainerLifecycle;
+  private readonly events: KubeletEvents;
   private readonly sandboxSlots: Semaphore | undefined;
+  /** The IPs of each pod's newest sandbox, kept once seen: a stopped sandbox reports none. */
+  private readonly podIPs = new Map<string, string[]>();
 
   /** A syncer with its collaborators. */
   constructor(private readonly o: PodSyncerOptions) {
     this.backoff = new ContainerBackoff(o.clock);
+    this.events = o.events ?? new KubeletEvents();
+    this.containers = new ContainerLifecycle({
+      runtime: o.runtime,
+      hostIP: o.hostIP,
+      node: o.node,
+      sources: o.sources,
+      clock: o.clock,
+      events: this.events,
+      ...(o.memoryCapacityBytes !== undefined ? { memoryCapacityBytes: o.memoryCapacityBytes } : {}),
+    });
     if (o.maxConcurrentSandboxes !== undefined) this.sandboxSlots = new Semaphore(o.maxConcurrentSandboxes);
   }
 
@@ -263,134 +277,6 @@ export class PodSyncer {
     return { servers, searches, options };
   }
 
-  private async ensureImage(c: Container): Promise<string> {
-    const rt = this.o.runtime;
-    const image = c.image ?? '';
-    const policy =
-      c.imagePullPolicy ??
-      (/:latest$|^[^:@]*$/.test(image.replace(/^[^/]*\//, '')) ? 'Always' : 'IfNotPresent');
-    const present = await rt.imageStatus(image);
-    if (policy === 'Never') {
-      if (present === null)
-        throw new WaitingError(
-          'ErrImageNeverPull',
-          `Container image "${image}" is not present with pull policy of Never`,
-        );
-      return present.id;
-    }
-    if (policy === 'IfNotPresent' && present !== null) return present.id;
-    try {
-      return await rt.pullImage(image);
-    } catch (e) {
-      // A locally imported image (kts.local/…) has no registry to pull from: present is enough.
-      if (present !== null) return present.id;
-      throw new WaitingError('ErrImagePull', errorText(e));
-    }
-  }
-
-  private async startContainer(
-    pod: Pod,
-    c: Container,
-    attempt: number,
-    sandboxId: string,
-    sandboxConfig: PodSandboxConfig,
-    podIPs: string[],
-    volumes: Map<string, string>,
-  ): Promise<void> {
-    const m = pod.metadata ?? {};
-    await this.ensureImage(c);
-    let envs: { key: string; value: string }[];
-    try {
-      envs = await containerEnv(
-        c,
-        { pod, podIP: podIPs[0] ?? '', podIPs, hostIP: this.o.hostIP(), node: this.o.node() },
-        this.o.sources,
-      );
-    } catch (e) {
-      if (e instanceof EnvError) throw new WaitingError('CreateContainerConfigError', e.message);
-      throw e;
-    }
-    if (this.o.runtime.type === 'process') envs.push(...processVolumeEnv(c, volumes));
-    const config: ContainerConfig = {
-      metadata: { name: c.name, attempt },
-      image: c.image ?? '',
-      ...expandCommand(c, envs),
-      envs,
-      mounts: containerMounts(c, volumes),
-      labels: {
-        [LABEL_CONTAINER_NAME]: c.name,
-        [LABEL_POD_NAME]: m.name ?? '',
-        [LABEL_POD_NAMESPACE]: m.namespace ?? '',
-        [LABEL_POD_UID]: m.uid ?? '',
-      },
-      annotations: {
-        'io.kubernetes.container.restartCount': String(attempt),
-        'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
-        'io.kubernetes.container.terminationMessagePolicy': c.terminationMessagePolicy ?? 'File',
-        'io.kubernetes.pod.terminationGracePeriod': String(pod.spec?.terminationGracePeriodSeconds ?? 30),
-      },
-      logPath: containerLogPath(c.name, attempt),
-      stdin: c.stdin === true,
-      stdinOnce: c.stdinOnce === true,
-      tty: c.tty === true,
-    };
-    if (c.workingDir !== undefined) config.workingDir = c.workingDir;
-    config.linux = { resources: containerResources(pod, c, this.o.memoryCapacityBytes ?? 0) };
-    let id: string;
-    try {
-      id = await this.o.runtime.createContainer(sandboxId, config, sandboxConfig);
-    } catch (e) {
-      throw new WaitingError('CreateContainerError', errorText(e));
-    }
-    try {
-      await this.o.runtime.startContainer(id);
-    } catch (e) {
-      throw new WaitingError('RunContainerError', errorText(e));
-    }
-    const postStart = c.lifecycle?.postStart;
-    if (postStart !== undefined) {
-      const ok = await this.runHook(postStart, c, id, podIPs[0] ?? '', 30);
-      if (!ok) {
-        await this.o.runtime.stopContainer(id, MIN_GRACE_SECONDS).catch(() => {});
-        throw new WaitingError('PostStartHookError', `PostStartHook failed`);
-      }
-    }
-  }
-
-  private async runHook(
-    h: LifecycleHandler,
-    c: Container,
-    id: string,
-    podIP: string,
-    timeoutSeconds: number,
-  ): Promise<boolean> {
-    if (h.sleep !== undefined) {
-      await this.o.clock.sleep(Math.min(h.sleep.seconds, timeoutSeconds) * 1000);
-      return true;
-    }
-    const out = await runProbe({ ...h, timeoutSeconds }, c, id, podIP, this.o.runtime);
-    return out.result !== 'failure';
-  }
-
-  /** Stops one container gracefully: preStop hook, then SIGTERM/SIGKILL with the rest of the grace. */
-  async killContainer(
-    c: Container | undefined,
-    id: string,
-    graceSeconds: number,
-    podIP: string,
-  ): Promise<void> {
-    const t0 = this.o.clock.now();
-    const preStop = c?.lifecycle?.preStop;
-    if (preStop !== undefined && c !== undefined && graceSeconds > 0) {
-      await Promise.race([
-        this.runHook(preStop, c, id, podIP, graceSeconds).catch(() => false),
-        this.o.clock.sleep(graceSeconds * 1000),
-      ]);
-    }
-    const left = graceSeconds - Math.floor((this.o.clock.now() - t0) / 1000);
-    await this.o.runtime.stopContainer(id, graceSeconds <= 0 ? 0 : Math.max(left, MIN_GRACE_SECONDS));
-  }
-
   private backoffKey(pod: Pod, c: Container): string {
     return `${pod.metadata?.uid ?? ''}/${c.name}`;
   }
@@ -418,7 +304,15 @@ export class PodSyncer {
         for (const c of spec?.containers ?? []) waiting.set(c.name, { reason: 'ContainerCreating' });
         wake(1000);
       } else {
-        if (sandbox !== undefined) await this.killPodContainers(pod, state, 0);
+        if (sandbox !== undefined) {
+          this.events.pod(
+            pod,
+            'Normal',
+            EventReason.SandboxChanged,
+            'Pod sandbox changed, it will be killed and re-created.',
+          );
+          await this.killPodContainers(pod, state, 0);
+        }
         for (const s of state.sandboxes) await this.o.runtime.removePodSandbox(s.id).catch(() => {});
         const attempt = sandbox !== undefined ? sandbox.metadata.attempt + 1 : 0;
         const config = this.sandboxConfig(pod, attempt);
@@ -430,9 +324,8 @@ export class PodSyncer {
         sandbox = state.sandboxes[0];
       }
     }
-    const podIPs =
-      sandbox !== undefined && sandbox.ip !== '' ? [sandbox.ip, ...sandbox.additionalIps] : [this.o.hostIP()];
     const ready = !terminal && sandbox !== undefined && sandbox.state === 'SANDBOX_READY';
+    const podIPs = this.podIPsOf(uid, sandbox, ready, hostNetwork);
 
     let volumes = new Map<string, string>();
     let volumesOk = false;
@@ -448,6 +341,7 @@ export class PodSyncer {
       } catch (e) {
         this.o.logger.error('volume setup failed', { pod: podKey(pod), err: errorText(e) });
         if (!(e instanceof VolumeError)) throw e;
+        this.events.pod(pod, 'Warning', EventReason.FailedMountVolume, e.message);
         wake(2000);
       }
     }
@@ -461,7 +355,15 @@ export class PodSyncer {
         state.containers.filter((c) => c.metadata.name === name);
       const start = async (c: Container, attempt: number): Promise<void> => {
         try {
-          await this.startContainer(pod, c, attempt, sandboxId, config, podIPs, volumes);
+          await this.containers.start({
+            pod,
+            container: c,
+            attempt,
+            sandboxId,
+            sandboxConfig: config,
+            podIPs,
+            volumes,
+          });
         } catch (e) {
           if (!(e instanceof WaitingError)) throw e;
           waiting.set(c.name, { reason: e.reason, message: e.message });
@@ -474,6 +376,7 @@ export class PodSyncer {
           wake(this.backoff.get(this.backoffKey(pod, c)) || 2000);
         }
       };
+      let reported = false;
       const restart = async (c: Container, last: CriContainerStatus): Promise<void> => {
         const key = this.backoffKey(pod, c);
         const finished = ms(last.finishedAt) || this.o.clock.now();
@@ -484,8 +387,20 @@ export class PodSyncer {
             reason: 'CrashLoopBackOff',
             message: crashLoopMessage(b, c.name, m.name ?? '', m.namespace ?? '', uid),
           });
+          this.events.container(
+            pod,
+            c,
+            'Warning',
+            EventReason.BackOffStartContainer,
+            `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`,
+          );
           wake(Math.max(50, finished + b - this.o.clock.now()));
           return;
+        }
+        if (!reported && this.o.beforeRestart !== undefined) {
+          // The exit is reported before the next attempt replaces it (once per sync).
+          reported = true;
+          await this.o.beforeRestart(pod, this.statusOf(pod, state, waiting, podIPs, sandbox, hostNetwork));
         }
         this.backoff.next(key, finished);
         await start(c, last.metadata.attempt + 1);
@@ -537,6 +452,19 @@ export class PodSyncer {
             await this.o.runtime.startContainer(latest.id).catch(() => {});
         }
       }
+      if (initDone && !failed) {
+        await syncEphemeralContainers({
+          pod,
+          containers: state.containers,
+          lifecycle: this.containers,
+          sandboxId,
+          sandboxConfig: config,
+          podIPs,
+          volumes,
+          waiting,
+          logger: this.o.logger,
+        });
+      }
       await this.pruneExited(state);
       state = await this.inspect(uid);
     }
@@ -547,7 +475,45 @@ export class PodSyncer {
         running.set(c.metadata.name, { id: c.id, startedAtMs: ms(c.startedAt) });
     }
     this.o.probes.syncPod(pod, podIPs[0] ?? '', running);
-    const status = computePodStatus({
+    const status = this.statusOf(pod, state, waiting, podIPs, sandbox, hostNetwork, failed);
+    const result: SyncResult = { status };
+    if (requeue !== undefined) result.requeueAfterMs = requeue;
+    return result;
+  }
+
+  /**
+   * The pod's IPs: its sandbox's, remembered once seen, since a stopped sandbox reports
+   * none and upstream keeps a pod's IP once set. Pods on the node's network (hostNetwork,
+   * the process runtime) report the node's address.
+   */
+  private podIPsOf(
+    uid: string,
+    sandbox: PodSandboxStatus | undefined,
+    ready: boolean,
+    hostNetwork: boolean,
+  ): string[] {
+    if (sandbox !== undefined && sandbox.ip !== '') {
+      const ips = [sandbox.ip, ...sandbox.additionalIps];
+      this.podIPs.set(uid, ips);
+      return ips;
+    }
+    const known = this.podIPs.get(uid);
+    if (known !== undefined) return known;
+    if (hostNetwork || this.o.runtime.type === 'process' || ready) return [this.o.hostIP()];
+    return [];
+  }
+
+  private statusOf(
+    pod: Pod,
+    state: PodRuntimeState,
+    waiting: Map<string, WaitingReason>,
+    podIPs: string[],
+    sandbox: PodSandboxStatus | undefined,
+    hostNetwork: boolean,
+    failed = false,
+  ): PodStatus {
+    const uid = pod.metadata?.uid ?? '';
+    return computePodStatus({
       pod,
       sandboxes: state.sandboxes,
       containers: state.containers,
@@ -560,9 +526,34 @@ export class PodSyncer {
       now: this.o.clock.now(),
       failed,
     });
-    const result: SyncResult = { status };
-    if (requeue !== undefined) result.requeueAfterMs = requeue;
-    return result;
+  }
+
+  /** The status of a pod nothing was created for yet: every container ContainerCreating. */
+  pendingStatus(pod: Pod): PodStatus {
+    return computePodStatus({
+      pod,
+      sandboxes: [],
+      containers: [],
+      waiting: new Map(),
+      hostIP: this.o.hostIP(),
+      podIPs: [],
+      ready: () => false,
+      started: () => false,
+      runtimeScheme: this.o.runtimeScheme,
+      now: this.o.clock.now(),
+    });
+  }
+
+  /** Stops one container gracefully (see ContainerLifecycle.kill). */
+  killContainer(
+    pod: Pod | undefined,
+    c: Container | undefined,
+    id: string,
+    graceSeconds: number,
+    podIP: string,
+    why?: string,
+  ): Promise<void> {
+    return this.containers.kill(pod, c, id, graceSeconds, podIP, why);
   }
 
   /** Kills a container whose liveness (or startup) probe failed; true when it did. */
@@ -581,7 +572,15 @@ export class PodSyncer {
       probe: failedProbe.type,
       output: failedProbe.output,
     });
-    await this.killContainer(c, latest.id, pod.spec?.terminationGracePeriodSeconds ?? 30, podIPs[0] ?? '');
+    const probeName = failedProbe.type === 'startup' ? 'startup' : 'liveness';
+    await this.killContainer(
+      pod,
+      c,
+      latest.id,
+      pod.spec?.terminationGracePeriodSeconds ?? 30,
+      podIPs[0] ?? '',
+      `Container ${c.name} failed ${probeName} probe, will be restarted`,
+    );
     return true;
   }
 
@@ -597,13 +596,18 @@ export class PodSyncer {
   }
 
   private async killPodContainers(pod: Pod, state: PodRuntimeState, graceSeconds: number): Promise<void> {
-    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const specs: Container[] = [
+      ...(pod.spec?.initContainers ?? []),
+      ...(pod.spec?.containers ?? []),
+      ...((pod.spec?.ephemeralContainers ?? []) as Container[]),
+    ];
     const podIP = state.sandboxes[0]?.ip ?? '';
     await Promise.all(
       state.containers
         .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
         .map((c) =>
           this.killContainer(
+            pod.metadata?.uid !== undefined ? pod : undefined,
             specs.find((s) => s.name === c.metadata.name),
             c.id,
             graceSeconds,
@@ -644,6 +648,7 @@ export class PodSyncer {
       await this.o.runtime.removePodSandbox(s.id).catch(() => {});
     }
     this.o.probes.removePod(uid);
+    this.podIPs.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
     if (pod !== undefined) removeCgroupDirs(this.cgroupParent(pod));
   }
@@ -686,16 +691,4 @@ export class PodSyncer {
 /** Removes an (empty) cgroup in every hierarchy, and its ancestors while they are empty. */
 export function removeCgroupDirs(parent: string): void {
   hostCgroups.remove(parent, { ancestors: true, retryMs: 0 });
-}
-
-/** A container that cannot start yet, with upstream's waiting reason. */
-export class WaitingError extends Error {
-  override readonly name = 'WaitingError';
-  /** A waiting error with `reason` (`ErrImagePull`, `CreateContainerConfigError`, …). */
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }

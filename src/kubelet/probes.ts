@@ -128,6 +128,7 @@ interface Worker {
   timer?: TimerHandle;
   stopped: boolean;
   lastOutput: string;
+  pod: Pod;
 }
 
 /** What the manager needs to know about a running container. */
@@ -143,6 +144,8 @@ export interface ProbeManagerOptions {
   clock: Clock;
   /** Called when a result of one of the pod's containers changed. */
   onChange: (podUid: string) => void;
+  /** Called on every failed probe run (the kubelet records an `Unhealthy` event). */
+  onFailure?: (pod: Pod, container: Container, type: ProbeType, output: string) => void;
 }
 
 /** Keeps one worker per probe of every running container. */
@@ -174,7 +177,7 @@ export class ProbeManager {
         const w = this.workers.get(key);
         if (w !== undefined && w.containerId === rc.id) continue;
         if (w !== undefined) this.stopWorker(w);
-        this.startWorker(key, uid, type, c, probe, rc);
+        this.startWorker(key, pod, type, c, probe, rc);
       }
     }
     for (const [key, w] of this.workers) if (w.uid === uid && !wanted.has(key)) this.stopWorker(w);
@@ -182,14 +185,16 @@ export class ProbeManager {
 
   private startWorker(
     key: string,
-    uid: string,
+    pod: Pod,
     type: ProbeType,
     c: Container,
     probe: Probe,
     rc: RunningContainer,
   ): void {
+    const uid = pod.metadata?.uid ?? '';
     const w: Worker = {
       key,
+      pod,
       uid,
       type,
       containerId: rc.id,
@@ -232,6 +237,7 @@ export class ProbeManager {
       );
       if (w.stopped) return;
       w.lastOutput = out.output;
+      if (out.result === 'failure') this.opts.onFailure?.(w.pod, w.container, w.type, out.output);
       this.record(w, out.result);
     }
     // A succeeded startup probe is done for the life of the container.

@@ -231,6 +231,11 @@ export function computePodStatus(inputs: PodStatusInputs): PodStatus {
     containerStatuses: main,
   };
   if (init.length > 0) status.initContainerStatuses = init;
+  // Ephemeral containers count for neither the phase nor readiness; they are only reported.
+  const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) =>
+    containerStatusOf(c as Container, byName.get(c.name) ?? [], inputs, 'ContainerCreating'),
+  );
+  if (ephemeral.length > 0) status.ephemeralContainerStatuses = ephemeral;
   if (inputs.podIPs.length > 0) {
     status.podIP = inputs.podIPs[0];
     status.podIPs = inputs.podIPs.map((ip) => ({ ip }));

@@ -56,6 +56,8 @@ export interface KubeletServerOptions {
   followPollMs?: number;
   /** The node and pod stats `/stats/summary` serves (404 without it). */
   summary?: () => Promise<unknown>;
+  /** The pods this kubelet runs, which `/pods` serves as a PodList (404 without it). */
+  pods?: () => Pod[];
 }
 
 class HttpError extends Error {
@@ -170,8 +172,15 @@ export class KubeletServer {
       }
       if (kind === 'stats' && ns === 'summary' && parts.length === 2 && this.o.summary !== undefined) {
         if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
-        const body = JSON.stringify(await this.o.summary());
+        // Indented, as the real kubelet marshals its summary.
+        const body = JSON.stringify(await this.o.summary(), null, 2);
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+        return;
+      }
+      if (kind === 'pods' && parts.length === 1 && this.o.pods !== undefined) {
+        if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
+        const list = { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: this.o.pods() };
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(list));
         return;
       }
       throw new HttpError(404, '404 page not found');

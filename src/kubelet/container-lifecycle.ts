@@ -1,0 +1,292 @@
+// One container's life in the runtime (upstream kuberuntime_container.go and the image
+// manager): make sure its image is there, build its CRI config (env, mounts, resources),
+// create and start it, run its postStart hook; and stop it gracefully (preStop hook, then
+// SIGTERM/SIGKILL within the grace period). Each step records upstream's event on the
+// container (Pulling/Pulled, Created, Started, Failed, Killing); a step that cannot
+// complete throws a WaitingError carrying upstream's waiting reason for the status.
+
+import type { Container, LifecycleHandler, Node, Pod } from '../api/generated/types/core-v1.js';
+import type { Clock } from '../client/clock.js';
+import { errorText } from '../client/log.js';
+import { containerEnv, EnvError, type EnvSources, expandCommand } from './env.js';
+import { EventReason, type KubeletEvents, pulledMessage } from './kubelet-events.js';
+import { containerResources } from './pod-resources.js';
+import { runProbe } from './probes.js';
+import {
+  type ContainerConfig,
+  type ContainerRuntime,
+  containerLogPath,
+  type PodSandboxConfig,
+} from './runtime/runtime.js';
+import { containerMounts, processVolumeEnv } from './volumes.js';
+
+/** Label keys upstream's kubelet puts on sandboxes and containers. */
+export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
+/** The pod's namespace label. */
+export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
+/** The pod's uid label: how the kubelet finds a pod's sandboxes and containers again. */
+export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
+/** The container's name label. */
+export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
+
+/** Upstream's floor on the time a container gets to stop. */
+export const MIN_GRACE_SECONDS = 2;
+
+/** A container that cannot start yet, with upstream's waiting reason. */
+export class WaitingError extends Error {
+  override readonly name = 'WaitingError';
+  /** A waiting error with `reason` (`ErrImagePull`, `CreateContainerConfigError`, …). */
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What starting and stopping containers needs. */
+export interface ContainerLifecycleOptions {
+  runtime: ContainerRuntime;
+  hostIP: () => string;
+  node: () => Node | undefined;
+  sources: EnvSources;
+  clock: Clock;
+  events: KubeletEvents;
+  /** The node's memory capacity, for Burstable containers' OOM score adjustment. */
+  memoryCapacityBytes?: number;
+}
+
+/** One container to start. */
+export interface ContainerStart {
+  pod: Pod;
+  container: Container;
+  attempt: number;
+  sandboxId: string;
+  sandboxConfig: PodSandboxConfig;
+  podIPs: string[];
+  /** Volume name → host path. */
+  volumes: Map<string, string>;
+  /** An ephemeral container's target: it joins that container's process namespace. */
+  targetContainerId?: string;
+}
+
+// Docker's reference grammar, loosely: lowercase repository path components, then an
+// optional tag and digest. Enough to reject what upstream rejects in practice (uppercase).
+const IMAGE_REF =
+  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z0-9_+.-]+:[A-Za-z0-9=_-]+)?$/;
+
+/** Whether `image` parses as an image reference. */
+export function validImageName(image: string): boolean {
+  return IMAGE_REF.test(image);
+}
+
+/** The effective pull policy (Always for `:latest` or untagged images, else IfNotPresent). */
+export function pullPolicyOf(c: Pick<Container, 'image' | 'imagePullPolicy'>): string {
+  const image = c.image ?? '';
+  return (
+    c.imagePullPolicy ?? (/:latest$|^[^:@]*$/.test(image.replace(/^[^/]*\//, '')) ? 'Always' : 'IfNotPresent')
+  );
+}
+
+/** Starts and stops containers, recording their events. */
+export class ContainerLifecycle {
+  /** Lifecycle operations over `o.runtime`. */
+  constructor(private readonly o: ContainerLifecycleOptions) {}
+
+  /** Makes sure the container's image is present; resolves to its id (upstream EnsureImageExists). */
+  async ensureImage(pod: Pod, c: Container): Promise<string> {
+    const rt = this.o.runtime;
+    const ev = this.o.events;
+    const image = c.image ?? '';
+    if (!validImageName(image)) {
+      const msg = `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`;
+      ev.container(pod, c, 'Warning', EventReason.InvalidImageName, msg);
+      throw new WaitingError('InvalidImageName', msg);
+    }
+    const policy = pullPolicyOf(c);
+    const present = await rt.imageStatus(image);
+    if (policy === 'Never') {
+      if (present === null) {
+        const msg = `Container image "${image}" is not present with pull policy of Never`;
+        ev.container(pod, c, 'Warning', EventReason.ErrImageNeverPullPolicy, msg);
+        throw new WaitingError('ErrImageNeverPull', msg);
+      }
+      return present.id;
+    }
+    if (policy === 'IfNotPresent' && present !== null) {
+      ev.container(
+        pod,
+        c,
+        'Normal',
+        EventReason.PulledImage,
+        `Container image "${image}" already present on machine`,
+      );
+      return present.id;
+    }
+    ev.container(pod, c, 'Normal', EventReason.PullingImage, `Pulling image "${image}"`);
+    const t0 = this.o.clock.now();
+    try {
+      const id = await rt.pullImage(image);
+      const took = this.o.clock.now() - t0;
+      const size = (await rt.imageStatus(image).catch(() => null))?.size ?? present?.size ?? 0;
+      ev.container(pod, c, 'Normal', EventReason.PulledImage, pulledMessage(image, took, took, size));
+      return id;
+    } catch (e) {
+      // A locally imported image (kts.local/…) has no registry to pull from: present is enough.
+      if (present !== null) return present.id;
+      ev.container(
+        pod,
+        c,
+        'Warning',
+        EventReason.FailedToPullImage,
+        `Failed to pull image "${image}": ${errorText(e)}`,
+      );
+      throw new WaitingError('ErrImagePull', errorText(e));
+    }
+  }
+
+  /** Creates and starts one container (throws WaitingError when it cannot). */
+  async start(s: ContainerStart): Promise<string> {
+    try {
+      return await this.createAndStart(s);
+    } catch (e) {
+      if (e instanceof WaitingError) {
+        // Upstream reports the waiting reason itself for image errors, the message otherwise.
+        const image = /^(ErrImagePull|ErrImageNeverPull|InvalidImageName)$/.test(e.reason);
+        this.o.events.container(
+          s.pod,
+          s.container,
+          'Warning',
+          EventReason.FailedToCreateContainer,
+          `Error: ${image ? e.reason : e.message}`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  private async createAndStart(s: ContainerStart): Promise<string> {
+    const { pod, container: c, attempt, podIPs, volumes } = s;
+    const m = pod.metadata ?? {};
+    await this.ensureImage(pod, c);
+    let envs: { key: string; value: string }[];
+    try {
+      envs = await containerEnv(
+        c,
+        { pod, podIP: podIPs[0] ?? '', podIPs, hostIP: this.o.hostIP(), node: this.o.node() },
+        this.o.sources,
+      );
+    } catch (e) {
+      if (e instanceof EnvError) throw new WaitingError('CreateContainerConfigError', e.message);
+      throw e;
+    }
+    if (this.o.runtime.type === 'process') envs.push(...processVolumeEnv(c, volumes));
+    const config: ContainerConfig = {
+      metadata: { name: c.name, attempt },
+      image: c.image ?? '',
+      ...expandCommand(c, envs),
+      envs,
+      mounts: containerMounts(c, volumes),
+      labels: {
+        [LABEL_CONTAINER_NAME]: c.name,
+        [LABEL_POD_NAME]: m.name ?? '',
+        [LABEL_POD_NAMESPACE]: m.namespace ?? '',
+        [LABEL_POD_UID]: m.uid ?? '',
+      },
+      annotations: {
+        'io.kubernetes.container.restartCount': String(attempt),
+        'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
+        'io.kubernetes.container.terminationMessagePolicy': c.terminationMessagePolicy ?? 'File',
+        'io.kubernetes.pod.terminationGracePeriod': String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      },
+      logPath: containerLogPath(c.name, attempt),
+      stdin: c.stdin === true,
+      stdinOnce: c.stdinOnce === true,
+      tty: c.tty === true,
+    };
+    if (c.workingDir !== undefined) config.workingDir = c.workingDir;
+    config.linux = { resources: containerResources(pod, c, this.o.memoryCapacityBytes ?? 0) };
+    if (s.targetContainerId !== undefined) {
+      const ns = s.sandboxConfig.linux?.namespaceOptions;
+      config.linux.namespaceOptions = {
+        network: ns?.network ?? 'POD',
+        ipc: ns?.ipc ?? 'POD',
+        pid: 'TARGET',
+        targetId: s.targetContainerId,
+      };
+    }
+    let id: string;
+    try {
+      id = await this.o.runtime.createContainer(s.sandboxId, config, s.sandboxConfig);
+    } catch (e) {
+      throw new WaitingError('CreateContainerError', errorText(e));
+    }
+    this.o.events.container(pod, c, 'Normal', EventReason.CreatedContainer, `Created container: ${c.name}`);
+    try {
+      await this.o.runtime.startContainer(id);
+    } catch (e) {
+      throw new WaitingError('RunContainerError', errorText(e));
+    }
+    this.o.events.container(pod, c, 'Normal', EventReason.StartedContainer, `Started container ${c.name}`);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart !== undefined) {
+      const ok = await this.runHook(postStart, c, id, podIPs[0] ?? '', 30);
+      if (!ok) {
+        this.o.events.container(pod, c, 'Warning', EventReason.FailedPostStartHook, 'PostStartHook failed');
+        await this.kill(pod, c, id, MIN_GRACE_SECONDS, podIPs[0] ?? '', 'FailedPostStartHook');
+        throw new WaitingError('PostStartHookError', `PostStartHook failed`);
+      }
+    }
+    return id;
+  }
+
+  /** Runs a lifecycle hook; false when it failed. */
+  async runHook(
+    h: LifecycleHandler,
+    c: Container,
+    id: string,
+    podIP: string,
+    timeoutSeconds: number,
+  ): Promise<boolean> {
+    if (h.sleep !== undefined) {
+      await this.o.clock.sleep(Math.min(h.sleep.seconds, timeoutSeconds) * 1000);
+      return true;
+    }
+    const out = await runProbe({ ...h, timeoutSeconds }, c, id, podIP, this.o.runtime);
+    return out.result !== 'failure';
+  }
+
+  /**
+   * Stops one container gracefully: preStop hook, then SIGTERM/SIGKILL with the rest of the
+   * grace. `why` is the Killing event's message (default `Stopping container c`); a
+   * container without a spec (an orphan) is stopped without an event.
+   */
+  async kill(
+    pod: Pod | undefined,
+    c: Container | undefined,
+    id: string,
+    graceSeconds: number,
+    podIP: string,
+    why?: string,
+  ): Promise<void> {
+    if (pod !== undefined && c !== undefined && why !== 'FailedPostStartHook') {
+      this.o.events.container(
+        pod,
+        c,
+        'Normal',
+        EventReason.KillingContainer,
+        why ?? `Stopping container ${c.name}`,
+      );
+    }
+    const t0 = this.o.clock.now();
+    const preStop = c?.lifecycle?.preStop;
+    if (preStop !== undefined && c !== undefined && graceSeconds > 0) {
+      await Promise.race([
+        this.runHook(preStop, c, id, podIP, graceSeconds).catch(() => false),
+        this.o.clock.sleep(graceSeconds * 1000),
+      ]);
+    }
+    const left = graceSeconds - Math.floor((this.o.clock.now() - t0) / 1000);
+    await this.o.runtime.stopContainer(id, graceSeconds <= 0 ? 0 : Math.max(left, MIN_GRACE_SECONDS));
+  }
+}
