@@ -32,7 +32,12 @@ import { SharedIndexInformer } from '../src/client/cache/shared-informer.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { CONFIGMAPS, NODES, PODS } from '../src/client/resources.js';
 import { RestClient } from '../src/client/rest-client.js';
-import { KUBELET_CLIENT_LIMITS, Kubelet, type KubeletNetworkOptions } from '../src/kubelet/kubelet.js';
+import {
+  KUBELET_CLIENT_LIMITS,
+  KUBELET_EVENT_CLIENT_LIMITS,
+  Kubelet,
+  type KubeletNetworkOptions,
+} from '../src/kubelet/kubelet.js';
 import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
   type ContainerdDaemon,
@@ -315,6 +320,7 @@ async function runOne(
   kind: RuntimeKind,
   client: RestClient,
   kubeletClient: RestClient,
+  kubeletEventClient: RestClient,
   count: number,
   inFlight: number,
   timeoutMs: number,
@@ -346,6 +352,7 @@ async function runOne(
     const trace = process.argv.includes('--trace-runtime') || timeline ? new RuntimeTrace() : undefined;
     kubelet = new Kubelet({
       client: timeline && trace !== undefined ? trace.wrapClient(kubeletClient) : kubeletClient,
+      eventClient: kubeletEventClient,
       nodeName: node,
       runtime: trace?.wrap(setup.runtime) ?? setup.runtime,
       dataDir: join(dir, 'kubelet'),
@@ -457,6 +464,7 @@ async function main(): Promise<void> {
   let api: ChildProcess | undefined;
   let client: RestClient | undefined;
   let kubeletClient: RestClient | undefined;
+  let kubeletEventClient: RestClient | undefined;
   const results: RunResult[] = [];
   try {
     const a = await spawnRole(SELF, 'serve-api', join(dataDir, 'server'));
@@ -474,9 +482,23 @@ async function main(): Promise<void> {
       ...(kubeletQps > 0 ? { qps: kubeletQps, burst: kubeletQps * 2 } : {}),
       userAgent: 'kubelet/v1.32.4 (linux) kts bench',
     });
+    kubeletEventClient = new RestClient({
+      ...config,
+      ...KUBELET_EVENT_CLIENT_LIMITS,
+      userAgent: 'kubelet/v1.32.4 (linux) kts bench',
+    });
     for (const kind of kinds) {
       if (interrupted.aborted) break;
-      const r = await runOne(kind, client, kubeletClient, count, inFlight, timeoutMs, interrupted);
+      const r = await runOne(
+        kind,
+        client,
+        kubeletClient,
+        kubeletEventClient,
+        count,
+        inFlight,
+        timeoutMs,
+        interrupted,
+      );
       if (r.skipped !== undefined) log(`${kind}: skipped: ${r.skipped}`);
       else
         log(
@@ -488,6 +510,7 @@ async function main(): Promise<void> {
   } finally {
     client?.close();
     kubeletClient?.close();
+    kubeletEventClient?.close();
     await stopChild(api);
     rmSync(dataDir, { recursive: true, force: true });
   }

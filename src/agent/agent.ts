@@ -12,7 +12,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
 import { NODES } from '../client/resources.js';
 import { RestClient } from '../client/rest-client.js';
-import { KUBELET_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
+import { KUBELET_CLIENT_LIMITS, KUBELET_EVENT_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import { readMachineInfo } from '../kubelet/node-status.js';
 import { cleanupProxyRules, runProxy } from '../proxy/run.js';
 import { type JoinToken, parseJoinToken } from '../server/join-token.js';
@@ -217,8 +217,14 @@ async function startComponents(
     userAgent: 'kubelet/v1.32.4 (linux) kts',
   });
   const kubeletDir = join(cfg.dataDir, 'agent', 'kubelet');
+  const eventClient = new RestClient({
+    ...rc,
+    ...KUBELET_EVENT_CLIENT_LIMITS,
+    userAgent: 'kubelet/v1.32.4 (linux) kts',
+  });
   const kubelet = new Kubelet({
     client,
+    eventClient,
     nodeName: cfg.nodeName,
     runtime: nodeRuntime.runtime,
     dataDir: kubeletDir,
@@ -265,6 +271,7 @@ async function startComponents(
       }
       await kubelet.stop();
       client.close();
+      eventClient.close();
     },
   };
 }

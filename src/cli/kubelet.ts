@@ -13,7 +13,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { errorText, stderrLogger } from '../client/log.js';
 import { RestClient } from '../client/rest-client.js';
 import { parseThresholds } from '../kubelet/eviction.js';
-import { KUBELET_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
+import { KUBELET_CLIENT_LIMITS, KUBELET_EVENT_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import {
   type ContainerdDaemon,
   nodeContainerdRoot,
@@ -132,8 +132,14 @@ export const kubelet: Command = async (args) => {
     runtime = new CriRuntime({ endpoint });
   }
 
+  const eventClient = new RestClient({
+    ...loadKubeconfig(v.kubeconfig),
+    ...KUBELET_EVENT_CLIENT_LIMITS,
+    userAgent: `kubelet/v1.32.4 (linux) kts`,
+  });
   const k = new Kubelet({
     client,
+    eventClient,
     nodeName,
     runtime,
     dataDir: kubeletDir,

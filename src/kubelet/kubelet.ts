@@ -54,6 +54,13 @@ import { join } from 'node:path';
  * (see docs/ARCHITECTURE.md, "Kubelet client limits").
  */
 export const KUBELET_CLIENT_LIMITS = { qps: 100, burst: 200 } as const;
+
+/**
+ * Limits of the kubelet's separate event client (upstream eventRecordQPS 50 / eventBurst
+ * 100, on a client of its own): a pod's five or so events must not spend the budget its
+ * token request and status patches need.
+ */
+export const KUBELET_EVENT_CLIENT_LIMITS = { qps: 50, burst: 100 } as const;
 export interface KubeletNetworkOptions {
   /** The CNI conf_dir the runtime reads (the private containerd's `cniConfDir`). */
   cniConfDir: string;
@@ -90,6 +97,8 @@ export interface KubeletServerConfig {
 /** Options of a kubelet. */
 export interface KubeletOptions {
   client: Client;
+  /** The client events are written with (upstream's separate event client); default `client`. */
+  eventClient?: Client;
   nodeName: string;
   runtime: ContainerRuntime;
   /** The kubelet's state (`pods/<uid>/volumes`, `logs/pods`). */
@@ -183,7 +192,11 @@ export class Kubelet {
     this.log = o.logger ?? noopLogger;
     this.machine = o.machine ?? readMachineInfo(o.dataDir);
     this.api = limitRequests(o.client);
-    this.broadcaster = new EventBroadcaster({ client: this.api, clock: this.clock, logger: this.log });
+    this.broadcaster = new EventBroadcaster({
+      client: o.eventClient ?? o.client,
+      clock: this.clock,
+      logger: this.log,
+    });
     this.events = new KubeletEvents(this.broadcaster.newRecorder({ component: 'kubelet', host: o.nodeName }));
     this.probes = new ProbeManager({
       runtime: o.runtime,

@@ -15,7 +15,7 @@ import { RestClient } from '../client/rest-client.js';
 import { CONTROLLER_MANAGER_CLIENT_LIMITS, ControllerManager } from '../controllers/manager.js';
 import { controllerRegistry } from '../controllers/registry.js';
 import { ensureDNSService, runClusterDNS } from '../dns/run.js';
-import { KUBELET_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
+import { KUBELET_CLIENT_LIMITS, KUBELET_EVENT_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import { detectInternalIP } from '../kubelet/node-status.js';
 import { cleanupProxyRules, defaultProxyMode, runProxy } from '../proxy/run.js';
 import { ensureClusterPKI } from '../pki/cluster-pki.js';
@@ -452,8 +452,15 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
         userAgent: 'kubelet/v1.32.4 (linux) kts',
       });
       clients.push(client);
+      const eventClient = new RestClient({
+        ...loadKubeconfig(kubeconfigOf('kubelet')),
+        ...KUBELET_EVENT_CLIENT_LIMITS,
+        userAgent: 'kubelet/v1.32.4 (linux) kts',
+      });
+      clients.push(eventClient);
       const kubelet = new Kubelet({
         client,
+        eventClient,
         nodeName: cfg.nodeName,
         runtime: nodeRuntime.runtime,
         dataDir: join(cfg.dataDir, 'agent', 'kubelet'),
