@@ -7,63 +7,36 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
-import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { PODS } from '../src/client/resources.js';
-import { RestClient } from '../src/client/rest-client.js';
-import { Kubelet } from '../src/kubelet/kubelet.js';
-import { readMachineInfo } from '../src/kubelet/node-status.js';
-import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import type { RestClient } from '../src/client/rest-client.js';
+import type { Kubelet } from '../src/kubelet/kubelet.js';
+import type { TestApiServer } from './helpers/apiserver.js';
 import { HttpsClient, readClientConfig } from './helpers/https-client.js';
-import { Kubectl } from './helpers/kubectl.js';
+import type { Kubectl } from './helpers/kubectl.js';
+import { type ProcessNode, startProcessNode } from './helpers/kubelet-node.js';
+import { freePort, untilWithin } from './helpers/wait.js';
 
 const NODE = 'apiserver-proxy-node';
 let api: TestApiServer;
 let kubectl: Kubectl;
 let client: RestClient;
-let runtime: ProcessRuntime;
 let kubelet: Kubelet;
 let echo: http.Server;
 let echoPort = 0;
 let httpPort = 0;
 let big: Buffer;
 let dir = '';
+let node: ProcessNode | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = untilWithin(15_000);
 
 /** Answers every request with what it received, so the test sees what the proxy forwarded. */
 function startEcho(): Promise<void> {
@@ -99,7 +72,8 @@ const manifest = (obj: unknown): string => JSON.stringify(obj);
 
 describe('proxy subresources through the API server', { timeout: 90_000 }, () => {
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kts-apiproxy-'));
+    node = await startProcessNode('apiproxy', NODE);
+    ({ api, kubectl, client, kubelet, dir } = node);
     const www = join(dir, 'www');
     mkdirSync(www);
     writeFileSync(join(www, 'index.html'), '<h1>hello from the pod</h1>\n');
@@ -107,23 +81,6 @@ describe('proxy subresources through the API server', { timeout: 90_000 }, () =>
     writeFileSync(join(www, 'big.bin'), big);
     httpPort = await freePort();
     await startEcho();
-    api = await startTestApiServer();
-    kubectl = new Kubectl(api.server.kubeconfigPath);
-    client = new RestClient(loadKubeconfig(api.server.kubeconfigPath));
-    runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
-    await kubectl.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=test-ca']);
-    const dataDir = join(dir, 'kubelet');
-    kubelet = new Kubelet({
-      client,
-      nodeName: NODE,
-      runtime,
-      dataDir,
-      machine: { ...readMachineInfo(dataDir), internalIP: '127.0.0.1' },
-      relistMs: 200,
-      statusUpdateMs: 1000,
-      server: { port: 0, address: '127.0.0.1' },
-    });
-    await kubelet.start();
     const pod: Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -194,12 +151,8 @@ describe('proxy subresources through the API server', { timeout: 90_000 }, () =>
       ?.resource(PODS)
       .delete('default', 'web', { gracePeriodSeconds: 0 })
       .catch(() => {});
-    await kubelet?.stop();
-    await runtime?.close();
-    kubectl?.cleanup();
-    await api?.stop();
+    await node?.stop();
     await new Promise((r) => (echo ? echo.close(r) : r(undefined)));
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
   it('reaches the kubelet through nodes/NAME/proxy', async () => {

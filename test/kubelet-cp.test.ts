@@ -10,18 +10,15 @@
 // cgroups, the temp dirs; kubectl children are killed by pid.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
-import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { PODS } from '../src/client/resources.js';
-import { RestClient } from '../src/client/rest-client.js';
+import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet } from '../src/kubelet/kubelet.js';
 import { readMachineInfo } from '../src/kubelet/node-status.js';
 import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
@@ -34,8 +31,11 @@ import {
 import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
 import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
-import { Kubectl } from './helpers/kubectl.js';
+import type { TestApiServer } from './helpers/apiserver.js';
+import type { Kubectl } from './helpers/kubectl.js';
+import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { type KubectlChild, startKubectl } from './helpers/kubectl-child.js';
+import { freePort, until } from './helpers/wait.js';
 
 const CGROUP_ROOT = `/kts-kubelet-cp-${randomBytes(3).toString('hex')}`;
 const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
@@ -43,35 +43,8 @@ let api: TestApiServer;
 let kubectl: Kubectl;
 let client: RestClient;
 let dir = '';
+let cluster: TestCluster | undefined;
 const children = new Set<ChildProcess>();
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function pod(node: string, name: string, script: string): Pod {
   return {
@@ -109,42 +82,19 @@ function tree(root: string): Map<string, Buffer> {
 }
 
 /** kubectl with the kubeconfig of the test API server, as a child process. */
-function spawnKubectl(args: string[]): { child: ChildProcess; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const child = spawn('kubectl', args, {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: kubectl.home,
-      KUBECACHEDIR: join(kubectl.home, 'cache'),
-      KUBECONFIG: api.server.kubeconfigPath,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return { child, out: () => out, err: () => err };
+function spawnKubectl(args: string[]): KubectlChild {
+  return startKubectl(kubectl, api.server.kubeconfigPath, args, children);
 }
 
 async function startApi(): Promise<void> {
-  dir = mkdtempSync(join(tmpdir(), 'kts-kubelet-cp-'));
-  api = await startTestApiServer();
-  kubectl = new Kubectl(api.server.kubeconfigPath);
-  client = new RestClient(loadKubeconfig(api.server.kubeconfigPath));
-  await kubectl.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=test-ca']);
+  cluster = await startTestCluster('kubelet-cp', { rootCA: true });
+  ({ api, kubectl, client, dir } = cluster);
 }
 
 async function stopApi(): Promise<void> {
   for (const c of children) if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-  kubectl?.cleanup();
-  await api?.stop();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
+  cluster = undefined;
   dir = '';
 }
 

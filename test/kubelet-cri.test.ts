@@ -8,14 +8,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
-import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { NODES, PODS } from '../src/client/resources.js';
-import { RestClient } from '../src/client/rest-client.js';
+import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet, podLogRoot } from '../src/kubelet/kubelet.js';
 import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
@@ -28,8 +25,9 @@ import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
 import { readLogs } from '../src/kubelet/runtime/logs.js';
 import { podLogDirectory } from '../src/kubelet/runtime/runtime.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
-import { Kubectl } from './helpers/kubectl.js';
+import type { Kubectl } from './helpers/kubectl.js';
+import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { until } from './helpers/wait.js';
 
 const NODE = 'kubelet-cri-node';
 const suffix = randomBytes(3).toString('hex');
@@ -37,29 +35,13 @@ const BRIDGE = `ktst${suffix}`;
 const CGROUP_ROOT = `/kts-kubelet-test-${suffix}`;
 const CLUSTER_CIDR = '10.97.0.0/16';
 const POD_CIDR = '10.97.3.0/24';
-let api: TestApiServer;
 let kubectl: Kubectl;
 let client: RestClient;
 let daemon: ContainerdDaemon | undefined;
 let runtime: CriRuntime | undefined;
 let kubelet: Kubelet | undefined;
 let dir = '';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+let cluster: TestCluster | undefined;
 
 function pod(name: string, spec: Partial<NonNullable<Pod['spec']>>): Pod {
   return {
@@ -75,11 +57,8 @@ describe('kubelet on the cri runtime (private containerd)', { timeout: 90_000 },
     if (process.getuid?.() !== 0) throw new Error('kubelet-cri tests need root (containerd, CNI)');
     const missing = containerdMissing();
     if (missing !== undefined) throw new Error(missing);
-    dir = mkdtempSync(join(tmpdir(), 'kts-kubelet-cri-'));
-    api = await startTestApiServer();
-    kubectl = new Kubectl(api.server.kubeconfigPath);
-    client = new RestClient(loadKubeconfig(api.server.kubeconfigPath));
-    await kubectl.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=test-ca']);
+    cluster = await startTestCluster('kubelet-cri', { rootCA: true });
+    ({ kubectl, client, dir } = cluster);
     daemon = await startContainerd({ rootDir: join(dir, 'containerd') });
     await ensureBuiltinImages({ socket: daemon.socket });
     runtime = new CriRuntime({ endpoint: daemon.endpoint });
@@ -118,9 +97,7 @@ describe('kubelet on the cri runtime (private containerd)', { timeout: 90_000 },
       spawnSync('ip', ['link', 'del', BRIDGE]);
       removeCgroupDirs(`${CGROUP_ROOT}/besteffort`);
       removeCgroupDirs(CGROUP_ROOT);
-      kubectl?.cleanup();
-      await api?.stop();
-      if (dir !== '') rmSync(dir, { recursive: true, force: true });
+      await cluster?.stop();
     }
   });
 

@@ -7,62 +7,32 @@
 // killed by pid.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
-import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { PODS } from '../src/client/resources.js';
-import { RestClient } from '../src/client/rest-client.js';
-import { Kubelet } from '../src/kubelet/kubelet.js';
-import { readMachineInfo } from '../src/kubelet/node-status.js';
-import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
-import { Kubectl } from './helpers/kubectl.js';
+import type { RestClient } from '../src/client/rest-client.js';
+import type { TestApiServer } from './helpers/apiserver.js';
+import type { Kubectl } from './helpers/kubectl.js';
+import { type ProcessNode, startProcessNode } from './helpers/kubelet-node.js';
+import { startKubectl } from './helpers/kubectl-child.js';
+import { freePort, untilWithin } from './helpers/wait.js';
 
 const NODE = 'kubelet-portforward-node';
 let api: TestApiServer;
 let kubectl: Kubectl;
 let client: RestClient;
-let runtime: ProcessRuntime;
-let kubelet: Kubelet;
 let dir = '';
+let node: ProcessNode | undefined;
 let httpPort = 0;
 let big: Buffer;
 const children = new Set<ChildProcess>();
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const until = untilWithin(15_000);
 
 /** A running `kubectl port-forward`, its local port and what it printed. */
 interface Forward {
@@ -75,41 +45,23 @@ interface Forward {
 
 /** Starts kubectl port-forward and waits for its "Forwarding from" line. */
 async function portForward(args: string[], env: Record<string, string> = {}): Promise<Forward> {
-  let out = '';
-  let err = '';
-  const child = spawn('kubectl', ['port-forward', ...args], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: kubectl.home,
-      KUBECACHEDIR: join(kubectl.home, 'cache'),
-      KUBECONFIG: api.server.kubeconfigPath,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
+  const { child, out, err, exited } = startKubectl(
+    kubectl,
+    api.server.kubeconfigPath,
+    ['port-forward', ...args],
+    children,
+    env,
   );
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
   const localPort = await until(
     'Forwarding from',
     async () => {
-      if (child.exitCode !== null) throw new Error(`kubectl port-forward exited: ${err}`);
-      const m = /Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(out);
+      if (child.exitCode !== null) throw new Error(`kubectl port-forward exited: ${err()}`);
+      const m = /Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(out());
       return m?.[1] !== undefined ? Number(m[1]) : undefined;
     },
     20_000,
   );
-  return { child, localPort, out: () => out, err: () => err, exited };
+  return { child, localPort, out, err, exited };
 }
 
 function stop(f: Forward): void {
@@ -134,30 +86,14 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('kubectl port-forward to a pod (process runtime)', { timeout: 120_000 }, () => {
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kts-portforward-'));
+    node = await startProcessNode('portforward', NODE);
+    ({ api, kubectl, client, dir } = node);
     const www = join(dir, 'www');
     mkdirSync(www);
     writeFileSync(join(www, 'index.html'), '<h1>hello from the pod</h1>\n');
     big = randomBytes(1536 * 1024);
     writeFileSync(join(www, 'big.bin'), big);
     httpPort = await freePort();
-    api = await startTestApiServer();
-    kubectl = new Kubectl(api.server.kubeconfigPath);
-    client = new RestClient(loadKubeconfig(api.server.kubeconfigPath));
-    runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
-    await kubectl.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=test-ca']);
-    const dataDir = join(dir, 'kubelet');
-    kubelet = new Kubelet({
-      client,
-      nodeName: NODE,
-      runtime,
-      dataDir,
-      machine: { ...readMachineInfo(dataDir), internalIP: '127.0.0.1' },
-      relistMs: 200,
-      statusUpdateMs: 1000,
-      server: { port: 0, address: '127.0.0.1' },
-    });
-    await kubelet.start();
     const pod: Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -191,11 +127,7 @@ describe('kubectl port-forward to a pod (process runtime)', { timeout: 120_000 }
       ?.resource(PODS)
       .delete('default', 'web', { gracePeriodSeconds: 0 })
       .catch(() => {});
-    await kubelet?.stop();
-    await runtime?.close();
-    kubectl?.cleanup();
-    await api?.stop();
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    await node?.stop();
   });
 
   for (const [mode, env] of [

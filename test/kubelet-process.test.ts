@@ -5,28 +5,27 @@
 // containers by a restarted kubelet.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
-import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { NODES, PODS } from '../src/client/resources.js';
-import { RestClient } from '../src/client/rest-client.js';
+import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet, podLogRoot } from '../src/kubelet/kubelet.js';
 import { readLogs } from '../src/kubelet/runtime/logs.js';
 import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
 import { podLogDirectory } from '../src/kubelet/runtime/runtime.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
-import { Kubectl } from './helpers/kubectl.js';
+import type { Kubectl } from './helpers/kubectl.js';
+import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { untilWithin } from './helpers/wait.js';
 
 const NODE = 'kubelet-process-node';
-let api: TestApiServer;
 let kubectl: Kubectl;
 let client: RestClient;
 let runtime: ProcessRuntime;
 let kubelet: Kubelet;
 let dir = '';
+let cluster: TestCluster | undefined;
 
 function newKubelet(): Kubelet {
   return new Kubelet({
@@ -39,21 +38,7 @@ function newKubelet(): Kubelet {
   });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = untilWithin(20_000);
 
 function pod(name: string, spec: Partial<NonNullable<Pod['spec']>>): Pod {
   return {
@@ -72,14 +57,9 @@ function logOf(p: Pod, container: string, attempt = 0): string {
 
 describe('kubelet on the process runtime', { timeout: 90_000 }, () => {
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kts-kubelet-'));
-    api = await startTestApiServer();
-    kubectl = new Kubectl(api.server.kubeconfigPath);
-    client = new RestClient(loadKubeconfig(api.server.kubeconfigPath));
+    cluster = await startTestCluster('kubelet', { rootCA: true });
+    ({ kubectl, client, dir } = cluster);
     runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
-    // What the root-CA publisher controller would create (the ServiceAccount admission
-    // plugin projects it into every pod).
-    await kubectl.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=test-ca']);
     kubelet = newKubelet();
     await kubelet.start();
   });
@@ -87,9 +67,7 @@ describe('kubelet on the process runtime', { timeout: 90_000 }, () => {
   after(async () => {
     await kubelet?.stop();
     await runtime?.close();
-    kubectl?.cleanup();
-    await api?.stop();
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it('registers the node Ready with machine facts and a lease', async () => {

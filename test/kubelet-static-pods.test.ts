@@ -6,45 +6,30 @@
 // mirror. Everything is removed afterwards (processes, temp dirs).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
-import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { NODES, PODS } from '../src/client/resources.js';
-import { RestClient } from '../src/client/rest-client.js';
+import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet } from '../src/kubelet/kubelet.js';
 import { LABEL_POD_UID } from '../src/kubelet/pod-sync.js';
 import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
-import { Kubectl } from './helpers/kubectl.js';
+import type { Kubectl } from './helpers/kubectl.js';
+import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { untilWithin } from './helpers/wait.js';
 
 const NODE = 'kubelet-static-node';
 const MIRROR = `web-${NODE}`;
-let api: TestApiServer;
 let kubectl: Kubectl;
 let client: RestClient;
 let runtime: ProcessRuntime;
 let kubelet: Kubelet;
 let dir = '';
+let cluster: TestCluster | undefined;
 let manifests = '';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = untilWithin(20_000);
 
 function manifest(greeting: string): string {
   return `apiVersion: v1
@@ -77,11 +62,9 @@ async function runningContainers(): Promise<string[]> {
 
 describe('kubelet static pods', { timeout: 90_000 }, () => {
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kts-static-'));
+    cluster = await startTestCluster('static');
+    ({ kubectl, client, dir } = cluster);
     manifests = join(dir, 'manifests');
-    api = await startTestApiServer();
-    kubectl = new Kubectl(api.server.kubeconfigPath);
-    client = new RestClient(loadKubeconfig(api.server.kubeconfigPath));
     runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
     kubelet = new Kubelet({
       client,
@@ -100,9 +83,7 @@ describe('kubelet static pods', { timeout: 90_000 }, () => {
   after(async () => {
     await kubelet?.stop();
     await runtime?.close();
-    kubectl?.cleanup();
-    await api?.stop();
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it('runs a manifest as <name>-<node> with a mirror pod in the API', async () => {

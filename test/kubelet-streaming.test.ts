@@ -5,45 +5,28 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
-import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { NODES, PODS } from '../src/client/resources.js';
-import { RestClient } from '../src/client/rest-client.js';
-import { Kubelet } from '../src/kubelet/kubelet.js';
-import { readMachineInfo } from '../src/kubelet/node-status.js';
-import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
-import { Kubectl } from './helpers/kubectl.js';
+import type { RestClient } from '../src/client/rest-client.js';
+import type { Kubelet } from '../src/kubelet/kubelet.js';
+import type { TestApiServer } from './helpers/apiserver.js';
+import type { Kubectl } from './helpers/kubectl.js';
+import { type ProcessNode, startProcessNode } from './helpers/kubelet-node.js';
+import { type KubectlChild, startKubectl } from './helpers/kubectl-child.js';
+import { untilWithin } from './helpers/wait.js';
 
 const NODE = 'kubelet-streaming-node';
 let api: TestApiServer;
 let kubectl: Kubectl;
 let client: RestClient;
-let runtime: ProcessRuntime;
 let kubelet: Kubelet;
-let dir = '';
+let node: ProcessNode | undefined;
 const children = new Set<ChildProcess>();
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = untilWithin(15_000);
 
 function pod(name: string, script: string, extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
   return {
@@ -66,25 +49,9 @@ async function running(name: string): Promise<void> {
   });
 }
 
-/** Starts a long-running kubectl (like `logs -f`), collecting its stdout. */
-function spawnKubectl(args: string[]): { child: ChildProcess; out: () => string } {
-  let out = '';
-  const child = spawn('kubectl', args, {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: kubectl.home,
-      KUBECACHEDIR: join(kubectl.home, 'cache'),
-      KUBECONFIG: api.server.kubeconfigPath,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.resume();
-  return { child, out: () => out };
+/** kubectl with the kubeconfig of the test API server, as a child process. */
+function spawnKubectl(args: string[]): KubectlChild {
+  return startKubectl(kubectl, api.server.kubeconfigPath, args, children);
 }
 
 // The container prints two lines, then one more each time `trigger` appears in its
@@ -94,24 +61,8 @@ const WEB_SCRIPT =
 
 describe('kubelet streaming through the API server', { timeout: 60_000 }, () => {
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kts-streaming-'));
-    api = await startTestApiServer();
-    kubectl = new Kubectl(api.server.kubeconfigPath);
-    client = new RestClient(loadKubeconfig(api.server.kubeconfigPath));
-    runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
-    await kubectl.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=test-ca']);
-    const dataDir = join(dir, 'kubelet');
-    kubelet = new Kubelet({
-      client,
-      nodeName: NODE,
-      runtime,
-      dataDir,
-      machine: { ...readMachineInfo(dataDir), internalIP: '127.0.0.1' },
-      relistMs: 200,
-      statusUpdateMs: 1000,
-      server: { port: 0, address: '127.0.0.1' },
-    });
-    await kubelet.start();
+    node = await startProcessNode('streaming', NODE);
+    ({ api, kubectl, client, kubelet } = node);
     await client.resource(PODS).create('default', pod('web', WEB_SCRIPT));
     await running('web');
   });
@@ -122,11 +73,7 @@ describe('kubelet streaming through the API server', { timeout: 60_000 }, () => 
       ?.resource(PODS)
       .delete('default', 'web', { gracePeriodSeconds: 0 })
       .catch(() => {});
-    await kubelet?.stop();
-    await runtime?.close();
-    kubectl?.cleanup();
-    await api?.stop();
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    await node?.stop();
   });
 
   it('advertises the server port on the Node', async () => {

@@ -1,14 +1,14 @@
 // `kts agent --server URL --token T`: joins this machine to a cluster as a node (discovery,
 // kubelet TLS bootstrap, then the kubelet and kube-proxy in this process) and runs until
 // SIGINT/SIGTERM. A bad token is reported and exits 1; an unreachable server is retried.
-import type { Taint } from '../api/generated/types/core-v1.js';
 import { stderrLogger } from '../client/log.js';
 import { AgentConfigError, startAgent } from '../agent/agent.js';
-import { defaultRuntimeKind, type RuntimeKind, runtimeProblem } from '../server/node-runtime.js';
-import { defaultNodeName, parseLabel, parseTaint, SERVER_DEFAULTS } from '../server/node-flags.js';
+import { runtimeProblem } from '../server/node-runtime.js';
+import { defaultNodeName, SERVER_DEFAULTS } from '../server/node-flags.js';
 import { defaultDataDir } from './data-dir.js';
-import { FlagError, parseFlags } from './flags.js';
+import { FlagError, flagString, parseFlags } from './flags.js';
 import type { Command } from './main.js';
+import { NODE_FLAG_SPEC, nodeLabelsAndTaintsOf, runtimeFlagOf } from './node-cli-flags.js';
 
 const USAGE = `Usage: kts agent --server https://ADDR:PORT --token TOKEN [flags]
   --server URL             the API server to join
@@ -26,8 +26,7 @@ const USAGE = `Usage: kts agent --server https://ADDR:PORT --token TOKEN [flags]
   --v                      verbose component logs
 `;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+const str = flagString;
 
 function usageError(msg: string): number {
   process.stderr.write(`kts agent: ${msg}\n${USAGE}`);
@@ -39,20 +38,10 @@ export const agent: Command = async (args) => {
   let f: ReturnType<typeof parseFlags>;
   try {
     f = parseFlags(args, {
+      ...NODE_FLAG_SPEC,
       server: 'string',
-      token: 'string',
-      'data-dir': 'string',
-      'node-name': 'string',
       'node-ip': 'string',
-      'node-label': 'list',
-      'node-taint': 'list',
-      runtime: 'string',
       'disable-proxy': 'boolean',
-      'kubelet-port': 'number',
-      'cluster-dns': 'string',
-      'cluster-domain': 'string',
-      v: 'boolean',
-      help: 'boolean',
     });
   } catch (e) {
     if (e instanceof FlagError) return usageError(e.message);
@@ -67,26 +56,17 @@ export const agent: Command = async (args) => {
   const token = str(v.token) ?? process.env.KTS_TOKEN;
   if (server === undefined) return usageError('--server is required');
   if (token === undefined) return usageError('--token is required');
-  const runtimeFlag = str(v.runtime);
-  if (runtimeFlag !== undefined && runtimeFlag !== 'cri' && runtimeFlag !== 'process')
-    return usageError('--runtime must be cri or process');
-  const runtime: RuntimeKind = runtimeFlag ?? defaultRuntimeKind();
+  const runtimeFlag = runtimeFlagOf(v);
+  if ('usage' in runtimeFlag) return usageError(runtimeFlag.usage);
+  const { runtime } = runtimeFlag;
   const problem = runtimeProblem(runtime);
   if (problem !== undefined) {
     process.stderr.write(`kts agent: ${problem}\n`);
     return 1;
   }
-  const nodeLabels: Record<string, string> = {};
-  const nodeTaints: Taint[] = [];
-  try {
-    for (const l of list(v['node-label'])) {
-      const [k, val] = parseLabel(l);
-      nodeLabels[k] = val;
-    }
-    for (const t of list(v['node-taint'])) nodeTaints.push(parseTaint(t));
-  } catch (e) {
-    return usageError((e as Error).message);
-  }
+  const node = nodeLabelsAndTaintsOf(v);
+  if ('usage' in node) return usageError(node.usage);
+  const { nodeLabels, nodeTaints } = node;
   const verbose = v.v === true;
   const out = (line: string): void => {
     process.stdout.write(`kts agent: ${line}\n`);

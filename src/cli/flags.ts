@@ -51,3 +51,10 @@ export function parseFlags(args: string[], spec: FlagSpec): ParsedFlags {
   }
   return { values, positional };
 }
+
+/** A parsed flag's value if it is a string (an unset flag is undefined). */
+export const flagString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A parsed list flag's values (none when unset). */
+export const flagList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];

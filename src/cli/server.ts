@@ -2,25 +2,23 @@
 // manager, scheduler and a node, in one process, started in order with progress lines and
 // stopped in reverse on SIGINT/SIGTERM (pods on the cri runtime keep running, as in k3s).
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import type { Taint } from '../api/generated/types/core-v1.js';
 import { stderrLogger } from '../client/log.js';
 import { parseDuration } from '../machinery/duration.js';
 import { BootstrapTokenError } from '../server/bootstrap-data.js';
 import { DEFAULT_LEADER_ELECTION, type LeaderElectionTimings } from '../server/high-availability.js';
-import { defaultRuntimeKind, type RuntimeKind, runtimeProblem } from '../server/node-runtime.js';
+import { runtimeProblem } from '../server/node-runtime.js';
 import { joinEndpoints } from '../storage/factory.js';
 import {
   DISABLEABLE,
   type DisableableComponent,
   defaultNodeName,
-  parseLabel,
-  parseTaint,
   SERVER_DEFAULTS,
   startServer,
 } from '../server/server.js';
 import { defaultDataDir } from './data-dir.js';
-import { FlagError, parseFlags } from './flags.js';
+import { FlagError, flagList, flagString, parseFlags } from './flags.js';
 import type { Command } from './main.js';
+import { NODE_FLAG_SPEC, nodeLabelsAndTaintsOf, runtimeFlagOf } from './node-cli-flags.js';
 
 const USAGE = `Usage: kts server [flags]
   --data-dir DIR                 state directory (default /var/lib/kts as root, ~/.kts otherwise)
@@ -63,8 +61,8 @@ function usageError(msg: string): number {
   return 2;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+const str = flagString;
+const list = flagList;
 
 /** `--datastore-endpoint` values (repeated or comma-separated) and the TLS file flags as one endpoint. */
 function datastoreEndpointOf(v: Record<string, unknown>): string | undefined {
@@ -117,7 +115,7 @@ export const server: Command = async (args) => {
   let f: ReturnType<typeof parseFlags>;
   try {
     f = parseFlags(args, {
-      'data-dir': 'string',
+      ...NODE_FLAG_SPEC,
       'https-port': 'number',
       'bind-address': 'string',
       'advertise-address': 'string',
@@ -125,27 +123,17 @@ export const server: Command = async (args) => {
       'datastore-cafile': 'string',
       'datastore-certfile': 'string',
       'datastore-keyfile': 'string',
-      token: 'string',
       'agent-token': 'string',
       'token-auth-file': 'string',
       'leader-elect-lease-duration': 'string',
       'leader-elect-renew-deadline': 'string',
       'leader-elect-retry-period': 'string',
       'tls-san': 'list',
-      'node-name': 'string',
-      'node-label': 'list',
-      'node-taint': 'list',
       disable: 'list',
       'disable-agent': 'boolean',
-      runtime: 'string',
       'cluster-cidr': 'string',
       'service-cidr': 'string',
-      'cluster-dns': 'string',
       'cluster-dns-port': 'number',
-      'kubelet-port': 'number',
-      'cluster-domain': 'string',
-      v: 'boolean',
-      help: 'boolean',
     });
   } catch (e) {
     if (e instanceof FlagError) return usageError(e.message);
@@ -167,27 +155,17 @@ export const server: Command = async (args) => {
   }
   if (v['disable-agent'] === true) disable.add('kubelet');
 
-  const runtimeFlag = str(v.runtime);
-  if (runtimeFlag !== undefined && runtimeFlag !== 'cri' && runtimeFlag !== 'process')
-    return usageError('--runtime must be cri or process');
-  const runtime: RuntimeKind = runtimeFlag ?? defaultRuntimeKind();
+  const runtimeFlag = runtimeFlagOf(v);
+  if ('usage' in runtimeFlag) return usageError(runtimeFlag.usage);
+  const { runtime } = runtimeFlag;
   if (!disable.has('kubelet')) {
     const problem = runtimeProblem(runtime);
     if (problem !== undefined) return fail(problem);
   }
 
-  const nodeLabels: Record<string, string> = {};
-  const nodeTaints: Taint[] = [];
-  try {
-    for (const l of list(v['node-label'])) {
-      const [k, val] = parseLabel(l);
-      nodeLabels[k] = val;
-    }
-    // Taints are not comma-split by meaning, but the list flag splits on commas: k3s does too.
-    for (const t of list(v['node-taint'])) nodeTaints.push(parseTaint(t));
-  } catch (e) {
-    return usageError((e as Error).message);
-  }
+  const node = nodeLabelsAndTaintsOf(v);
+  if ('usage' in node) return usageError(node.usage);
+  const { nodeLabels, nodeTaints } = node;
 
   let datastoreEndpoint: string | undefined;
   let leaderElection: LeaderElectionTimings;
