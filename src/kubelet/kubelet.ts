@@ -61,6 +61,9 @@ export const KUBELET_CLIENT_LIMITS = { qps: 100, burst: 200 } as const;
  * token request and status patches need.
  */
 export const KUBELET_EVENT_CLIENT_LIMITS = { qps: 50, burst: 100 } as const;
+
+/** How long a new pod's sync may run before its ContainerCreating status is written. */
+const EARLY_STATUS_DELAY_MS = 500;
 export interface KubeletNetworkOptions {
   /** The CNI conf_dir the runtime reads (the private containerd's `cniConfDir`). */
   cniConfDir: string;
@@ -599,23 +602,29 @@ export class Kubelet {
       }
       return undefined;
     }
-    // A new pod shows ContainerCreating at once (upstream's first status write), while its
-    // sandbox is created: the write runs beside the sync, and is done before the next one.
-    const early =
+    // A new pod whose sandbox and containers take a while shows ContainerCreating meanwhile
+    // (upstream's first status write). The write runs beside the sync and only when the sync
+    // outlasts EARLY_STATUS_DELAY_MS: a pod that starts faster goes straight to its real
+    // status, as upstream's status manager coalesces a superseded status away, and a burst
+    // of pods does not spend an extra request each.
+    let early: Promise<unknown> | undefined;
+    const timer =
       pod.status?.containerStatuses === undefined &&
       pod.status?.phase !== 'Succeeded' &&
       pod.status?.phase !== 'Failed'
-        ? this.statuses
-            .setStatus(pod, this.syncer.pendingStatus(pod), this.clock.now())
-            .catch((e: unknown) => {
-              this.log.error('writing the pending pod status failed', { err: errorText(e) });
-              return pod;
-            })
+        ? this.clock.setTimeout(() => {
+            early = this.statuses
+              .setStatus(pod, this.syncer.pendingStatus(pod), this.clock.now())
+              .catch((e: unknown) => {
+                this.log.error('writing the pending pod status failed', { err: errorText(e) });
+              });
+          }, EARLY_STATUS_DELAY_MS)
         : undefined;
     let result: Awaited<ReturnType<PodSyncer['syncPod']>>;
     try {
       result = await this.syncer.syncPod(pod);
     } finally {
+      timer?.cancel();
       await early;
     }
     const written = await this.statuses.setStatus(pod, result.status, this.clock.now());
