@@ -14,7 +14,7 @@ import { NODES } from '../client/resources.js';
 import { RestClient } from '../client/rest-client.js';
 import { KUBELET_CLIENT_LIMITS, KUBELET_EVENT_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import { readMachineInfo } from '../kubelet/node-status.js';
-import { cleanupProxyRules, runProxy } from '../proxy/run.js';
+import { cleanupProxyRules, defaultProxyMode, runProxy } from '../proxy/run.js';
 import { type JoinToken, parseJoinToken } from '../server/join-token.js';
 import { type NodeRuntime, openNodeRuntime, type RuntimeKind } from '../server/node-runtime.js';
 import { DiscoveryError, discoverCluster } from './discovery.js';
@@ -252,15 +252,17 @@ async function startComponents(
   const proxyAC = new AbortController();
   let proxyDone: Promise<void> | undefined;
   if (!cfg.disableProxy) {
+    // The same mode choice as `kts proxy` and `kts server`: nftables where `nft` works.
+    const mode = await defaultProxyMode();
     proxyDone = runProxy({
       client,
       nodeName: cfg.nodeName,
-      mode: 'iptables',
+      mode,
       clusterCIDR: cfg.clusterCIDR,
       signal: proxyAC.signal,
       logger: logFor('kube-proxy'),
     }).catch((e: unknown) => progress(`kube-proxy stopped: ${errorText(e)}`));
-    progress('kube-proxy started (iptables)');
+    progress(`kube-proxy started (${mode})`);
   }
   return {
     async stop() {
