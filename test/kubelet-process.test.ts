@@ -224,8 +224,11 @@ describe('kubelet on the process runtime', { timeout: 90_000 }, () => {
             // holds for about 3 s: long enough to be observed on a loaded machine.
             command: ['sh', '-c', 'touch alive; sleep 1; touch ready; sleep 3; rm -f alive; exec sleep 3600'],
             readinessProbe: { exec: { command: ['test', '-f', 'ready'] }, periodSeconds: 1 },
+            // Probing from 1 s on: a first probe before the shell has touched `alive` would
+            // otherwise restart the container before it ever became ready.
             livenessProbe: {
               exec: { command: ['test', '-f', 'alive'] },
+              initialDelaySeconds: 1,
               periodSeconds: 1,
               failureThreshold: 1,
             },
