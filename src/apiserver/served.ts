@@ -9,6 +9,17 @@ import type { GroupInfo, ResourceInfo } from '../api/registry-types.js';
 // resource.k8s.io (DRA) was not GA in 1.32.
 const EXCLUDED_GROUPS = new Set(['resource.k8s.io']);
 
+// GA versions the OpenAPI document has that 1.32 did not serve (GA later: ServiceCIDR and
+// IPAddress in 1.33, VolumeAttributesClass in 1.34, MutatingAdmissionPolicy after that).
+// kubectl api-resources, discovery and the namespace and garbage collectors all see this list.
+const EXCLUDED_RESOURCES = new Set([
+  'admissionregistration.k8s.io/v1/mutatingadmissionpolicies',
+  'admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings',
+  'networking.k8s.io/v1/ipaddresses',
+  'networking.k8s.io/v1/servicecidrs',
+  'storage.k8s.io/v1/volumeattributesclasses',
+]);
+
 function isGA(version: string): boolean {
   return /^v\d+$/.test(version);
 }
@@ -31,7 +42,9 @@ function build(): Served {
     // Preferred version first, so a resource served at several GA versions is taken there.
     const ordered = [g.preferredVersion, ...g.versions.filter((v) => v !== g.preferredVersion)].filter(isGA);
     for (const v of ordered) {
-      const rs = resourcesIn(g.name, v).filter((r) => !seen.has(`${g.name}/${r.plural}`));
+      const rs = resourcesIn(g.name, v).filter(
+        (r) => !seen.has(`${g.name}/${r.plural}`) && !EXCLUDED_RESOURCES.has(`${g.name}/${v}/${r.plural}`),
+      );
       if (rs.length === 0) continue;
       for (const r of rs) {
         seen.add(`${g.name}/${r.plural}`);

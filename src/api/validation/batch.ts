@@ -9,7 +9,7 @@ import { validateLabelSelector } from '../../machinery/labels/validation.js';
 import type { FieldError } from '../../machinery/status-error.js';
 import { nameIsDNSSubdomain } from '../../machinery/validation/names.js';
 import type { CronJob, CronJobSpec, Job, JobSpec } from '../generated/types/batch-v1.js';
-import { immutable, invalidValue, nonNegative, notSupported, required } from './field.js';
+import { immutable, immutableSelector, invalidValue, nonNegative, notSupported, required } from './field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.js';
 import { validatePodTemplateSpec } from './pod.js';
 
@@ -99,7 +99,7 @@ export function validateJobUpdate(job: Job, old: Job): FieldError[] {
   // Indexed jobs may scale completions together with parallelism (elastic indexed jobs).
   const elastic = ns.completionMode === 'Indexed' && ns.completions === ns.parallelism;
   if (!elastic) errs.push(...immutable(ns.completions, os.completions, 'spec.completions'));
-  errs.push(...immutable(ns.selector, os.selector, 'spec.selector'));
+  errs.push(...immutableSelector(ns.selector, os.selector, 'spec.selector'));
   errs.push(...immutable(ns.template, os.template, 'spec.template'));
   errs.push(...immutable(ns.completionMode, os.completionMode, 'spec.completionMode'));
   errs.push(...immutable(ns.podFailurePolicy, os.podFailurePolicy, 'spec.podFailurePolicy'));

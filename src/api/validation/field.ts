@@ -2,6 +2,7 @@
 // (k8s.io/apimachinery/pkg/util/validation/field), plus the shared checks every kind's
 // validation uses (immutability, non-negative numbers, names). Keeping the wording here
 // means each kind's file only decides *which* rule applies at *which* path.
+import { type LabelSelector, labelSelectorGoString } from '../../machinery/labels/label-selector.js';
 import { parseQuantity, type Quantity, QuantityParseError } from '../../machinery/quantity.js';
 import type { FieldError } from '../../machinery/status-error.js';
 import { FIELD_IMMUTABLE_ERROR_MSG, IS_NEGATIVE_ERROR_MSG } from '../../machinery/validation/names.js';
@@ -72,6 +73,20 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 /** ValidateImmutableField: `Invalid value: <new>: field is immutable`. */
 export function immutable(newVal: unknown, oldVal: unknown, field: string): FieldError[] {
   return jsonEqual(newVal, oldVal) ? [] : [invalidValue(field, newVal ?? null, FIELD_IMMUTABLE_ERROR_MSG)];
+}
+
+/**
+ * ValidateImmutableField of a `*metav1.LabelSelector`: upstream prints the new selector with
+ * Go's `%#v` (`v1.LabelSelector{MatchLabels:…}`), a nil one as the string "null".
+ */
+export function immutableSelector(
+  newSel: LabelSelector | undefined | null,
+  oldSel: LabelSelector | undefined | null,
+  field: string,
+): FieldError[] {
+  if (jsonEqual(newSel, oldSel)) return [];
+  const rendered = newSel == null ? '"null"' : labelSelectorGoString(newSel);
+  return [{ type: 'FieldValueInvalid', field, renderedValue: rendered, detail: FIELD_IMMUTABLE_ERROR_MSG }];
 }
 
 /** ValidateNonnegativeField for an optional number. */

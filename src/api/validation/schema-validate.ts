@@ -6,7 +6,7 @@
 // Ignore: nothing). The walk keeps its path on a reused stack and builds strings only for
 // problems, because it runs on every write.
 import { ERR_FORMAT_WRONG } from '../../machinery/quantity.js';
-import { badRequest } from '../../machinery/status-error.js';
+import { badRequest, type StatusError } from '../../machinery/status-error.js';
 import { getDefinition } from '../schema.js';
 import type { DefinitionSchema } from '../schema-types.js';
 import { cachedQuantity } from './field.js';
@@ -29,6 +29,14 @@ export interface SchemaValidateOptions {
    * false, {}), so later stages never meet a null where the type allows none.
    */
   prune?: boolean;
+  /**
+   * Builds the error Strict mode throws from upstream's `strict decoding error: …` text;
+   * by default a 400 with that text. Create and update wrap it in the decoder's
+   * `cannot be handled as` sentence, patches in a 422 on the field `patch`.
+   */
+  strictError?: (message: string) => Error;
+  /** Builds the error a type mismatch throws from the decoder's `json: cannot unmarshal …` text. */
+  decodeError?: (message: string) => Error;
 }
 
 /** What a successful structural validation returns. */
@@ -87,17 +95,29 @@ export function validateSchema(
   st.decodeError = undefined;
   st.prune = opts.prune === true;
   walk(obj, root, st, 0);
-  if (st.decodeError !== undefined) throw decodeFailure(obj, definition, st.decodeError);
+  if (st.decodeError !== undefined) {
+    throw opts.decodeError !== undefined
+      ? opts.decodeError(st.decodeError)
+      : undecodable(obj, definition, st.decodeError);
+  }
   const dups = opts.duplicates;
   const hasDups = dups !== undefined && dups.length > 0;
   if (opts.mode === 'Ignore' || (st.unknown.length === 0 && !hasDups)) return { warnings: [] };
   const problems = st.unknown.map((p) => `unknown field "${p}"`);
   if (hasDups) for (const d of dups) problems.push(`duplicate field "${d}"`);
-  if (opts.mode === 'Strict') throw badRequest(`strict decoding error: ${problems.join(', ')}`);
+  if (opts.mode === 'Strict') {
+    const message = `strict decoding error: ${problems.join(', ')}`;
+    throw opts.strictError !== undefined ? opts.strictError(message) : badRequest(message);
+  }
   return { warnings: problems };
 }
 
-function decodeFailure(obj: unknown, definition: DefinitionSchema, err: string) {
+/**
+ * The 400 upstream's create and update handlers answer when a body cannot be decoded into
+ * its Go type (transformDecodeError): `<Kind> in version "<v>" cannot be handled as a
+ * <Kind>: <why>`, or `the object provided is unrecognized …` for a body without a kind.
+ */
+export function undecodable(obj: unknown, definition: DefinitionSchema, err: string): StatusError {
   const into = definition.gvk?.[0]?.kind ?? definition.name.slice(definition.name.lastIndexOf('.') + 1);
   const rec =
     obj !== null && typeof obj === 'object' && !Array.isArray(obj) ? (obj as Record<string, unknown>) : {};

@@ -172,20 +172,49 @@ function validateTrafficPolicies(spec: Partial<ServiceSpec>, type: string): Fiel
   return errs;
 }
 
+// Upstream's validateUpgradeDowngradeClusterIPs: the cluster IPs of a Service that keeps one
+// may grow or shrink (dual-stack), but the primary may not change. The singular clusterIP
+// has no rule of its own: the registry has already made the plural follow it.
+function validateUpgradeDowngradeClusterIPs(
+  ns: Partial<ServiceSpec>,
+  os: Partial<ServiceSpec>,
+): FieldError[] {
+  const errs: FieldError[] = [];
+  if (ns.type === 'ExternalName' || os.type === 'ExternalName') return errs;
+  const nips = listOf(ns.clusterIPs);
+  const oips = listOf(os.clusterIPs);
+  const headless = (ips: readonly string[]) => ips.length === 1 && ips[0] === 'None';
+  if (headless(nips) && headless(oips)) return errs;
+  const changed = () => invalidValue('spec.clusterIPs[0]', nips, 'may not change once set');
+  if (oips.length === nips.length) {
+    oips.forEach((ip, i) => {
+      if (ip !== nips[i]) errs.push(invalidValue(`spec.clusterIPs[${i}]`, nips, 'may not change once set'));
+    });
+  } else if (oips.length > nips.length) {
+    if (nips.length === 0)
+      errs.push(invalidValue('spec.clusterIPs[0]', nips, 'primary clusterIP can not be unset'));
+    if (oips.length > 0 && nips.length > 0 && nips[0] !== oips[0]) errs.push(changed());
+    if (nips.length === 1 && ns.ipFamilyPolicy !== 'SingleStack') {
+      errs.push(
+        invalidValue(
+          'spec.ipFamilyPolicy',
+          ns.ipFamilyPolicy ?? null,
+          "must be set to 'SingleStack' when releasing the secondary clusterIP",
+        ),
+      );
+    }
+  } else if (oips.length > 0 && nips[0] !== oips[0]) {
+    errs.push(changed());
+  }
+  return errs;
+}
+
 /** ValidateServiceUpdate: the primary cluster IP is fixed unless ExternalName is involved. */
 export function validateServiceUpdate(svc: Service, old: Service): FieldError[] {
   const errs = validateObjectMetaUpdate(svc.metadata, old.metadata);
   const ns: Partial<ServiceSpec> = svc.spec ?? {};
   const os: Partial<ServiceSpec> = old.spec ?? {};
-  if (ns.type !== 'ExternalName' && os.type !== 'ExternalName') {
-    const nips = listOf(ns.clusterIPs);
-    const oips = listOf(os.clusterIPs);
-    if (oips.length > 0 && nips.length > 0 && nips[0] !== oips[0]) {
-      errs.push(invalidValue('spec.clusterIPs[0]', nips, 'may not change once set'));
-    } else if ((os.clusterIP ?? '') !== '' && (ns.clusterIP ?? '') !== '' && ns.clusterIP !== os.clusterIP) {
-      errs.push(invalidValue('spec.clusterIP', ns.clusterIP, 'field is immutable'));
-    }
-  }
+  errs.push(...validateUpgradeDowngradeClusterIPs(ns, os));
   errs.push(...validateService(svc).filter((e) => !e.field.startsWith('metadata.')));
   return errs;
 }

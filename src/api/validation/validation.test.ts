@@ -364,8 +364,13 @@ describe('validateObjectUpdate', () => {
     );
     const n = structuredClone(old) as { spec: Obj };
     n.spec.selector = { matchLabels: { app: 'a', v: '1' } };
+    // upstream prints the *metav1.LabelSelector with Go's %#v
     assert.deepEqual(upd(n, old, G.deploy), [
-      'spec.selector: Invalid value: {"matchLabels":{"app":"a","v":"1"}}: field is immutable',
+      'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"a", "v":"1"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable',
+    ]);
+    n.spec.selector = { matchExpressions: [{ key: 'app', operator: 'In', values: ['a', 'b'] }] };
+    assert.deepEqual(upd(n, old, G.deploy), [
+      'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement{v1.LabelSelectorRequirement{Key:"app", Operator:"In", Values:[]string{"a", "b"}}}}: field is immutable',
     ]);
   });
 

@@ -20,7 +20,7 @@ import type {
 import type { PodTemplateSpec } from '../generated/types/core-v1.js';
 import {
   forbidden,
-  immutable,
+  immutableSelector,
   invalidEach,
   invalidValue,
   jsonEqual,
@@ -175,7 +175,7 @@ export function validateDeployment(d: Deployment): FieldError[] {
 export function validateDeploymentUpdate(d: Deployment, old: Deployment): FieldError[] {
   const errs = validateObjectMetaUpdate(d.metadata, old.metadata);
   errs.push(...validateDeploymentSpec(d.spec ?? {}));
-  errs.push(...immutable(d.spec?.selector, old.spec?.selector, 'spec.selector'));
+  errs.push(...immutableSelector(d.spec?.selector, old.spec?.selector, 'spec.selector'));
   return errs;
 }
 
@@ -198,7 +198,7 @@ export function validateReplicaSet(rs: ReplicaSet): FieldError[] {
 export function validateReplicaSetUpdate(rs: ReplicaSet, old: ReplicaSet): FieldError[] {
   const errs = validateObjectMetaUpdate(rs.metadata, old.metadata);
   errs.push(...validateReplicaSetSpec(rs.spec ?? {}));
-  errs.push(...immutable(rs.spec?.selector, old.spec?.selector, 'spec.selector'));
+  errs.push(...immutableSelector(rs.spec?.selector, old.spec?.selector, 'spec.selector'));
   return errs;
 }
 
@@ -356,7 +356,7 @@ export function validateDaemonSet(ds: DaemonSet): FieldError[] {
 /** ValidateDaemonSetUpdate plus the apps/v1 immutable selector. */
 export function validateDaemonSetUpdate(ds: DaemonSet, old: DaemonSet): FieldError[] {
   const errs = validateObjectMetaUpdate(ds.metadata, old.metadata);
-  errs.push(...immutable(ds.spec?.selector, old.spec?.selector, 'spec.selector'));
+  errs.push(...immutableSelector(ds.spec?.selector, old.spec?.selector, 'spec.selector'));
   errs.push(...validateDaemonSetSpec(ds.spec ?? {}));
   return errs;
 }

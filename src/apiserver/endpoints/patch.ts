@@ -13,7 +13,15 @@ import {
   applyStrategicMergePatch,
   patchSchemaForGVK,
 } from '../../machinery/patch/index.js';
-import { badRequest, notFound, unsupportedMediaType } from '../../machinery/status-error.js';
+import { goJSON } from '../../machinery/apply/path-element.js';
+import { goQuote, goSprintV } from '../../machinery/go-format.js';
+import {
+  badRequest,
+  invalid,
+  notFound,
+  type StatusError,
+  unsupportedMediaType,
+} from '../../machinery/status-error.js';
 import { readBody } from '../http.js';
 import { queryBool } from '../registry/list-options.js';
 import type { KObject } from '../registry/object.js';
@@ -93,6 +101,21 @@ export function makePatcher(
   }
 }
 
+const SMP = 'application/strategic-merge-patch+json';
+
+/**
+ * The 422 upstream's patch handler answers when the patched object does not decode into its
+ * type (strictly, under fieldValidation=Strict): an invalid `patch` field of no kind or
+ * name, whose value is the strategic merge patch as Go's `%+v` prints the decoded map, or
+ * for JSON and merge patches the patched object's JSON (Go's encoder: keys sorted).
+ */
+function patchInvalid(contentType: string, body: Buffer, next: KObject, why: string): StatusError {
+  const value = contentType === SMP ? goSprintV(decodeJSON(body)) : goJSON(next);
+  return invalid('', '', '', [
+    { type: 'FieldValueInvalid', field: 'patch', renderedValue: goQuote(value), detail: why },
+  ]);
+}
+
 function asObject(v: unknown): KObject {
   if (!isObject(v)) throw badRequest('the patch result is not an object');
   return v as KObject;
@@ -129,7 +152,13 @@ export async function handlePatch(s: Scope): Promise<void> {
     (cur) => {
       const next = patcher(cur);
       if (def) {
-        const v = validateSchema(next, def, { mode: wo.fieldValidation, prune: true });
+        const failure = isApply ? undefined : (why: string) => patchInvalid(ct, body, next, why);
+        const v = validateSchema(next, def, {
+          mode: wo.fieldValidation,
+          prune: true,
+          ...(failure !== undefined ? { strictError: failure } : {}),
+          ...(failure !== undefined && ct !== SMP ? { decodeError: failure } : {}),
+        });
         for (const w of v.warnings) if (!s.warnings.includes(w)) s.warnings.push(w);
       }
       return next;

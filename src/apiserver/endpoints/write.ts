@@ -3,7 +3,7 @@
 // generic Store, which owns everything after that.
 import { isCSRResource, stampCSRRequester } from '../auth/csr-requester.js';
 import { definitionForGVK } from '../../api/schema.js';
-import { validateSchema } from '../../api/validation/schema-validate.js';
+import { undecodable, validateSchema } from '../../api/validation/schema-validate.js';
 import { badRequest } from '../../machinery/status-error.js';
 import { type RawResponse, readBody, successStatus, writeObject } from '../http.js';
 import { parseListQuery, queryBool } from '../registry/list-options.js';
@@ -47,7 +47,13 @@ export function checkSchema(s: Scope, obj: KObject, duplicates: string[], wo: Pa
     kind: String(obj.kind),
   });
   if (!def) return;
-  const r = validateSchema(obj, def, { mode: wo.fieldValidation, duplicates, prune: true });
+  const r = validateSchema(obj, def, {
+    mode: wo.fieldValidation,
+    duplicates,
+    prune: true,
+    // upstream's decoder reports strict problems through transformDecodeError too
+    strictError: (message) => undecodable(obj, def, message),
+  });
   for (const w of r.warnings) s.warnings.push(w);
 }
 

@@ -40,6 +40,22 @@ function needsClusterIP(sp: Obj): boolean {
   return sp.type !== 'ExternalName';
 }
 
+function sameStrings(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return !Array.isArray(a) && !Array.isArray(b);
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+// Upstream's normalizeClusterIPs for an update: a client that changed only the singular
+// clusterIP (kubectl patch, an old client) meant the plural too, so validation then reports
+// the change as `spec.clusterIPs[0] … may not change once set`, as upstream does.
+function normalizeClusterIPs(sp: Obj, op: Obj): void {
+  if (sp.clusterIP === op.clusterIP) return;
+  if (typeof op.clusterIP === 'string' && op.clusterIP !== '' && (sp.clusterIP ?? '') === '') {
+    if (sameStrings(sp.clusterIPs, op.clusterIPs)) delete sp.clusterIPs;
+  }
+  if (sameStrings(sp.clusterIPs, op.clusterIPs)) sp.clusterIPs = [sp.clusterIP];
+}
+
 function needsNodePorts(sp: Obj): boolean {
   if (sp.type === 'NodePort') return true;
   return sp.type === 'LoadBalancer' && sp.allocateLoadBalancerNodePorts !== false;
@@ -199,6 +215,7 @@ export class ServiceStrategy extends DefaultStrategy {
         if (!Array.isArray(sp.clusterIPs) || sp.clusterIPs.length === 0) sp.clusterIPs = op.clusterIPs;
         if (sp.ipFamilies === undefined) sp.ipFamilies = op.ipFamilies;
         if (sp.ipFamilyPolicy === undefined) sp.ipFamilyPolicy = op.ipFamilyPolicy;
+        normalizeClusterIPs(sp, op);
       } else if (needsClusterIP(sp) && !needsClusterIP(op)) {
         await this.allocateClusterIP(sp, owner, taken, dryRun);
       } else if (!needsClusterIP(sp) && needsClusterIP(op)) {

@@ -26,6 +26,7 @@ import {
 import { applyOwnership, type TypedSchema, updateOwnership } from './merge.js';
 import { fieldElement, goJSON, type Path } from './path-element.js';
 import { compare, isMap, type SchemaResolver, stripEmptied, TypeContext, toFieldSet } from './typed-value.js';
+import { typedPatchError, undeclaredFields } from './undeclared-fields.js';
 import { zeroObject } from './zero-value.js';
 
 export {
@@ -242,6 +243,12 @@ export function apply(
     throw badRequest('metadata.managedFields must be nil');
   }
   const s = typed(opts);
+  if (s.node !== undefined) {
+    const undeclared = undeclaredFields(s.ctx, applied, s.node);
+    if (undeclared.length > 0) {
+      throw typedPatchError(applied, gvkString(appliedVersion, appliedKind), undeclared);
+    }
+  }
   let managed: Managed;
   try {
     const mf = managedFieldsOf(live);

@@ -3,6 +3,7 @@
 // ParseToLabelSelector, FormatLabelSelector). A nil selector matches nothing; an empty one
 // matches everything: workload controllers depend on that distinction.
 
+import { goQuote } from '../go-format.js';
 import type { Operator, Selector } from './selector.js';
 import {
   everything,
@@ -156,4 +157,28 @@ export function setAsLabelSelector(
 ): LabelSelector | undefined {
   if (set === undefined || set === null) return undefined;
   return { matchLabels: { ...set } };
+}
+
+/**
+ * Go's `%#v` of a metav1.LabelSelector value, as upstream's field errors print a selector
+ * (e.g. an immutable one): `v1.LabelSelector{MatchLabels:map[string]string{"app":"a"},
+ * MatchExpressions:[]v1.LabelSelectorRequirement(nil)}`. Absent lists and maps are Go's nil.
+ */
+export function labelSelectorGoString(sel: LabelSelector): string {
+  const labels =
+    sel.matchLabels == null
+      ? 'map[string]string(nil)'
+      : `map[string]string{${Object.keys(sel.matchLabels)
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+          .map((k) => `${goQuote(k)}:${goQuote(sel.matchLabels?.[k] ?? '')}`)
+          .join(', ')}}`;
+  const req = (r: LabelSelectorRequirement) =>
+    `v1.LabelSelectorRequirement{Key:${goQuote(r.key)}, Operator:${goQuote(r.operator)}, Values:${
+      r.values == null ? '[]string(nil)' : `[]string{${r.values.map(goQuote).join(', ')}}`
+    }}`;
+  const exprs =
+    sel.matchExpressions == null
+      ? '[]v1.LabelSelectorRequirement(nil)'
+      : `[]v1.LabelSelectorRequirement{${sel.matchExpressions.map(req).join(', ')}}`;
+  return `v1.LabelSelector{MatchLabels:${labels}, MatchExpressions:${exprs}}`;
 }
