@@ -36,8 +36,8 @@ const USAGE = `Usage: kts server [flags]
   --node-name NAME               node name (default: hostname)
   --node-label k=v               node label (repeatable)
   --node-taint k=v:Effect        node taint (repeatable)
-  --disable COMPONENT            scheduler, controller-manager, kubelet (agent), proxy, dns (repeatable)
-  --disable-agent                run no node (same as --disable kubelet)
+  --disable COMPONENT            scheduler, controller-manager, kubelet, proxy, dns; agent = kubelet+proxy (repeatable)
+  --disable-agent                run no node: no kubelet and no kube-proxy (as k3s)
   --runtime cri|process          container runtime (default: cri when containerd and runc are installed)
   --cluster-cidr CIDR            pod network (default 10.42.0.0/16)
   --service-cidr CIDR            service network (default 10.43.0.0/16)
@@ -148,12 +148,16 @@ export const server: Command = async (args) => {
 
   const disable = new Set<DisableableComponent>();
   for (const d of list(v.disable)) {
-    const c = d === 'agent' ? 'kubelet' : d;
-    if (!(DISABLEABLE as readonly string[]).includes(c))
+    if (d === 'agent') {
+      disable.add('kubelet').add('proxy');
+      continue;
+    }
+    if (!(DISABLEABLE as readonly string[]).includes(d))
       return usageError(`unknown component "${d}" for --disable (one of ${DISABLEABLE.join(', ')}, agent)`);
-    disable.add(c as DisableableComponent);
+    disable.add(d as DisableableComponent);
   }
-  if (v['disable-agent'] === true) disable.add('kubelet');
+  // Without a node there is nothing for kube-proxy to program (k3s's --disable-agent).
+  if (v['disable-agent'] === true) disable.add('kubelet').add('proxy');
 
   const runtimeFlag = runtimeFlagOf(v);
   if ('usage' in runtimeFlag) return usageError(runtimeFlag.usage);
