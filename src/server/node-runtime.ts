@@ -7,7 +7,6 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../client/log.js';
 import { nodeContainerdRoot, nodeImagesDir, startContainerd } from '../kubelet/runtime/containerd-daemon.js';
-import { CriRuntime } from '../kubelet/runtime/cri/cri-runtime.js';
 import { ensureBuiltinImages, importImageArchive } from '../kubelet/runtime/images/import.js';
 import { ProcessRuntime } from '../kubelet/runtime/process/process-runtime.js';
 import type { ContainerRuntime } from '../kubelet/runtime/runtime.js';
@@ -75,6 +74,9 @@ export async function openNodeRuntime(kind: RuntimeKind, dataDir: string, log: L
     await daemon.stop();
     throw e;
   }
+  // Loaded here, not at the top: the gRPC stack is a few MB of heap a process-runtime node
+  // never needs.
+  const { CriRuntime } = await import('../kubelet/runtime/cri/cri-runtime.js');
   const runtime = new CriRuntime({ endpoint: daemon.endpoint });
   return {
     kind,
