@@ -194,15 +194,24 @@ async function main(): Promise<void> {
       },
     };
     let createdAt = Number.NaN;
+    const firstTryAt = performance.now() - t0;
+    let refusals = 0;
+    let lastRefusal = '';
     while (performance.now() - t0 < 120_000) {
       try {
         await api.resource(PODS).create('default', firstPod);
         createdAt = performance.now() - t0;
         break;
-      } catch {
+      } catch (e) {
+        refusals++;
+        lastRefusal = e instanceof Error ? e.message : String(e);
         await sleep(20);
       }
     }
+    process.stdout.write(
+      `first pod: kubeconfig line at ${secs(seen.get('kubeconfig') ?? Number.NaN)} s, first create sent at ` +
+        `${secs(firstTryAt)} s${refusals > 0 ? `, ${refusals} refusal(s), the last: ${lastRefusal}` : ''}\n`,
+    );
     let scheduledAt = Number.NaN;
     while (Number.isFinite(createdAt) && performance.now() - t0 < 120_000) {
       const p = await api.resource(PODS).get('default', 'first');
