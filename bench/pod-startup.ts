@@ -14,17 +14,22 @@
 // Prints a table, then as the last line:
 //   {"process":{"p50Ms":N,"p99Ms":N},"cri":{"p50Ms":N,"p99Ms":N}}
 // Cleanup by name/id: pods deleted through the API and waited for, leftover sandboxes
-// stopped and removed, containerd stopped and its root (and shims) removed, the bridge and
-// cgroups deleted, temp dirs removed.
+// stopped and removed, containerd stopped and its root (shims, mounts, pod network
+// namespaces) removed, the bridge and the cgroup tree deleted, temp dirs removed. Each run
+// records what it made (`bench-run.json` in its temp dir); a run killed outright (SIGKILL)
+// is cleaned up the same way by the next run, once its process is gone.
 // Usage: node --import tsx bench/pod-startup.ts [--pods 100] [--in-flight 10]
 //        [--timeout-s 120] [--only process|cri] [--kubelet-qps N (0: unthrottled)]
 //        [--trace-runtime (time every runtime call; a table per run)]
 //        [--timeline (median per-pod time to each step: sandbox, container start, first
 //         status seen, Ready seen; a table per run)]
+//        [--cpu (CPU time per pod of each process from the first create until all pods
+//         were Ready: this process (kubelet + driver), the API server, containerd and what
+//         it ran (CNI plugins, shim launches), the shims and what they ran (runc); a table)]
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
@@ -38,13 +43,14 @@ import {
   Kubelet,
   type KubeletNetworkOptions,
 } from '../src/kubelet/kubelet.js';
-import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
   type ContainerdDaemon,
   cleanupContainerdRoot,
   containerdMissing,
+  pidsMentioning,
   startContainerd,
 } from '../src/kubelet/runtime/containerd-daemon.js';
+import { hostCgroups } from '../src/kubelet/runtime/cgroupfs.js';
 import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
 import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
@@ -103,12 +109,96 @@ interface RuntimeSetup {
   cgroupRoot?: string;
   /** Makes the node able to run pods once the kubelet registered it. */
   afterStart?: () => Promise<void>;
+  /** Runtime processes whose CPU `--cpu` reports (name → pids), looked up when asked. */
+  cpuProcesses?: () => Map<string, number[]>;
   teardown: () => Promise<void>;
 }
 
 async function processSetup(dir: string): Promise<RuntimeSetup> {
   const runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
   return { runtime, teardown: () => runtime.close() };
+}
+
+/** What a run leaves on the machine, recorded so a later run cleans up if it is killed outright. */
+interface RunRecord {
+  pid: number;
+  /** The owner's start time (/proc/<pid>/stat field 22): a reused pid is not the owner. */
+  started: string;
+  containerdRoot?: string;
+  bridge?: string;
+  cgroupRoot?: string;
+}
+
+const RUN_RECORD = 'bench-run.json';
+const DIR_PREFIX = 'kts-bench-podstart-';
+
+/** The fields of /proc/<pid>/stat after the command name, from field 3 (state) on. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function startTime(pid: number): string | undefined {
+  return procStat(pid)?.[19];
+}
+
+/** Records that this process owns `dir` and what it put on the machine. */
+function writeRunRecord(dir: string, extra: Omit<RunRecord, 'pid' | 'started'> = {}): void {
+  const rec: RunRecord = { pid: process.pid, started: startTime(process.pid) ?? '', ...extra };
+  writeFileSync(join(dir, RUN_RECORD), JSON.stringify(rec));
+}
+
+/** Kills every process in the cgroup `path` and beneath, then removes the cgroups, deepest first. */
+function removeCgroupTree(path: string): void {
+  for (const child of hostCgroups.children(path)) removeCgroupTree(`${path}/${child}`);
+  const dir = hostCgroups.dirs(path)[0];
+  let procs = '';
+  try {
+    procs = dir === undefined ? '' : readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+  } catch {
+    // not there (any more)
+  }
+  for (const pid of procs.split('\n').filter((l) => l !== '')) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  hostCgroups.remove(path, { retryMs: 2000 });
+}
+
+/**
+ * Cleans up after earlier runs that were killed outright (SIGKILL skips every cleanup):
+ * their containerd, shims and containers, mounts and network namespaces, bridge, cgroups
+ * and directories. Runs whose owner still lives are left alone.
+ */
+function sweepKilledRuns(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir()).filter((n) => n.startsWith(DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = join(tmpdir(), name);
+    let rec: RunRecord;
+    try {
+      rec = JSON.parse(readFileSync(join(dir, RUN_RECORD), 'utf8')) as RunRecord;
+    } catch {
+      continue;
+    }
+    if (startTime(rec.pid) === rec.started) continue;
+    log(`cleaning up after a killed run (pid ${rec.pid}): ${dir}`);
+    if (rec.containerdRoot !== undefined) cleanupContainerdRoot(rec.containerdRoot);
+    if (rec.cgroupRoot !== undefined) removeCgroupTree(rec.cgroupRoot);
+    if (rec.bridge !== undefined) spawnSync('ip', ['link', 'del', rec.bridge]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function criSetup(
@@ -138,10 +228,10 @@ async function criSetup(
     } finally {
       cleanupContainerdRoot(root);
       spawnSync('ip', ['link', 'del', bridge]);
-      removeCgroupDirs(`${cgroupRoot}/besteffort`);
-      removeCgroupDirs(cgroupRoot);
+      removeCgroupTree(cgroupRoot);
     }
   };
+  writeRunRecord(dir, { containerdRoot: root, bridge, cgroupRoot });
   try {
     daemon = await startContainerd({ rootDir: root });
     await ensureBuiltinImages({ socket: daemon.socket, snapshotter: daemon.snapshotter });
@@ -160,6 +250,17 @@ async function criSetup(
       serviceCIDR: '10.96.0.0/16',
       bridgeName: bridge,
       masquerade: false,
+    },
+    cpuProcesses: () => {
+      const m = new Map<string, number[]>();
+      if (daemon === undefined) return m;
+      m.set('containerd', [daemon.pid]);
+      // Shims re-parent away from containerd; they are found by the socket they serve.
+      m.set(
+        'containerd-shim-runc-v2',
+        pidsMentioning(daemon.socket).filter((p) => p !== daemon?.pid),
+      );
+      return m;
     },
     // What the node IPAM controller would do; the node turns Ready once the network is up.
     afterStart: async () => {
@@ -312,6 +413,66 @@ class RuntimeTrace {
   }
 }
 
+/** CPU milliseconds a process spent itself and in the children it reaped. */
+interface ProcCpu {
+  self: number;
+  children: number;
+}
+
+/** A process's CPU from /proc/<pid>/stat (undefined once it is gone). */
+function procCpu(pid: number): ProcCpu | undefined {
+  const f = procStat(pid);
+  if (f === undefined) return undefined;
+  const tick = 10; // USER_HZ is 100 on Linux
+  return {
+    self: (Number(f[11]) + Number(f[12])) * tick,
+    children: (Number(f[13]) + Number(f[14])) * tick,
+  };
+}
+
+/** Each named group's summed CPU (processes missing now count 0). */
+function cpuSnapshot(groups: Map<string, number[]>): Map<string, ProcCpu> {
+  const out = new Map<string, ProcCpu>();
+  for (const [name, pids] of groups) {
+    const total = { self: 0, children: 0 };
+    for (const pid of pids) {
+      const c = procCpu(pid);
+      total.self += c?.self ?? 0;
+      total.children += c?.children ?? 0;
+    }
+    out.set(name, total);
+  }
+  return out;
+}
+
+/** The processes `--cpu` watches: this one, the API server, the runtime's. */
+function cpuGroups(apiPid: number | undefined, setup: RuntimeSetup): Map<string, number[]> {
+  const m = new Map<string, number[]>([['kubelet + driver (this process)', [process.pid]]]);
+  if (apiPid !== undefined) m.set('apiserver', [apiPid]);
+  for (const [k, v] of setup.cpuProcesses?.() ?? []) m.set(k, v);
+  return m;
+}
+
+/** Table rows: CPU per pod of each group between two snapshots. */
+function cpuRows(before: Map<string, ProcCpu>, after: Map<string, ProcCpu>, pods: number): string[][] {
+  const rows = [['process', 'self ms/pod', 'reaped children ms/pod', 'total ms/pod']];
+  let all = 0;
+  for (const [name, a] of after) {
+    const b = before.get(name) ?? { self: 0, children: 0 };
+    const self = a.self - b.self;
+    const children = a.children - b.children;
+    all += self + children;
+    rows.push([
+      name,
+      String(round(self / pods, 1)),
+      String(round(children / pods, 1)),
+      String(round((self + children) / pods, 1)),
+    ]);
+  }
+  rows.push(['all', '', '', String(round(all / pods, 1))]);
+  return rows;
+}
+
 function sum(l: readonly number[]): number {
   return l.reduce((a, b) => a + b, 0);
 }
@@ -325,10 +486,12 @@ async function runOne(
   inFlight: number,
   timeoutMs: number,
   interrupted: AbortSignal,
+  apiPid: number | undefined,
 ): Promise<RunResult> {
   const node = `bench-${kind}-node`;
   const ns = `bench-startup-${kind}`;
-  const dir = mkdtempSync(join(tmpdir(), `kts-bench-startup-${kind}-`));
+  const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${kind}-`));
+  writeRunRecord(dir);
   const result: RunResult = { runtime: kind, latencies: [], pods: count, createSeconds: 0, timedOut: false };
   let setup: RuntimeSetup | undefined;
   let kubelet: Kubelet | undefined;
@@ -385,7 +548,10 @@ async function runOne(
     await informer.waitForSync(stop.signal);
 
     trace?.reset();
+    const cpu = process.argv.includes('--cpu');
+    const cpuBefore = cpu ? cpuSnapshot(cpuGroups(apiPid, setup)) : undefined;
     const t0 = performance.now();
+    const mono0 = process.hrtime.bigint();
     let next = 0;
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
@@ -422,6 +588,14 @@ async function runOne(
       }),
     ]);
     clearTimeout(timer);
+    if (cpuBefore !== undefined) {
+      // CLOCK_MONOTONIC bounds, to line the window up with `perf record -k CLOCK_MONOTONIC`.
+      const mono = (ns: bigint): string => (Number(ns / 1000n) / 1e6).toFixed(3);
+      log(
+        `${kind}: CPU from the first create until all pods were Ready (${round((performance.now() - t0) / 1000)} s wall, monotonic ${mono(mono0)}..${mono(process.hrtime.bigint())}):`,
+      );
+      printTable(cpuRows(cpuBefore, cpuSnapshot(cpuGroups(apiPid, setup)), count));
+    }
     for (const [name, t] of readyAt) result.latencies.push(t - (sentAt.get(name) ?? t));
     if (trace !== undefined && process.argv.includes('--trace-runtime')) {
       log(`${kind}: runtime calls from the first create until all pods were Ready:`);
@@ -460,7 +634,9 @@ async function main(): Promise<void> {
   const onlyArg = roleArg('only');
   const kinds: RuntimeKind[] = onlyArg === 'process' || onlyArg === 'cri' ? [onlyArg] : ['process', 'cri'];
   const interrupted = interruptSignal();
-  const dataDir = mkdtempSync(join(tmpdir(), 'kts-bench-startup-'));
+  sweepKilledRuns();
+  const dataDir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
+  writeRunRecord(dataDir);
   let api: ChildProcess | undefined;
   let client: RestClient | undefined;
   let kubeletClient: RestClient | undefined;
@@ -498,6 +674,7 @@ async function main(): Promise<void> {
         inFlight,
         timeoutMs,
         interrupted,
+        api.pid,
       );
       if (r.skipped !== undefined) log(`${kind}: skipped: ${r.skipped}`);
       else

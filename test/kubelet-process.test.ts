@@ -272,8 +272,12 @@ describe('kubelet on the process runtime', { timeout: 90_000 }, () => {
     await kubectl.ok(['delete', 'pod', 'web', '--wait=true', '--timeout=20s']);
     assert.ok(Date.now() - t0 < 8000, `deletion took ${Date.now() - t0} ms`);
     const uid = p.metadata?.uid ?? '';
-    const left = (await runtime.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length;
-    assert.equal(left, 0);
+    // The API object goes once the containers stopped; their removal follows right after.
+    await until('the containers removed', async () =>
+      (await runtime.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length === 0
+        ? true
+        : undefined,
+    );
     assert.deepEqual(
       readdirSync(join(dir, 'kubelet', 'pods')).filter((d) => d === uid),
       [],

@@ -161,7 +161,8 @@ describe('kubelet streaming through the API server', { timeout: 60_000 }, () => 
         'script',
         [
           '-qec',
-          'stty cols 100 rows 40; kubectl exec -it web -- sh -c "sleep 0.5; stty size; tty"',
+          // The size arrives by a resize message shortly after the process starts: wait for it.
+          'stty cols 100 rows 40; kubectl exec -it web -- sh -c \'for i in $(seq 50); do s=$(stty size); [ "$s" != "0 0" ] && break; sleep 0.1; done; echo "$s"; tty\'',
           '/dev/null',
         ],
         {

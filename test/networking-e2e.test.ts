@@ -256,13 +256,23 @@ async function webSlices(): Promise<EndpointSlice[]> {
   return l.items;
 }
 
-/** Pod netns names (`cni-…`) now on the machine; a pod's bind mount is named like this. */
+/**
+ * Pod netns bind mounts (`cni-…`) now on the machine, as paths: the nodes' containerds keep
+ * them under their state dirs (netns_mounts_under_state_dir), others under /var/run/netns.
+ */
 function cniNetnses(): Set<string> {
-  try {
-    return new Set(readdirSync('/var/run/netns').filter((n) => n.startsWith('cni-')));
-  } catch {
-    return new Set();
+  const out = new Set<string>();
+  for (const dir of [
+    '/var/run/netns',
+    ...nodes.map((n) => containerdPaths(nodeContainerdRoot(n.dataDir)).netnsDir),
+  ]) {
+    try {
+      for (const n of readdirSync(dir)) if (n.startsWith('cni-')) out.add(join(dir, n));
+    } catch {
+      // not there
+    }
   }
+  return out;
 }
 
 const netnsBefore = cniNetnses();
@@ -273,7 +283,7 @@ async function findPodNetnses(ips: ReadonlySet<string>): Promise<string[]> {
   const out: string[] = [];
   for (const n of cniNetnses()) {
     if (netnsBefore.has(n)) continue;
-    const r = await execCommand(['ip', '-n', n, '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+    const r = await execCommand(['nsenter', `--net=${n}`, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
     const m = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(r.stdout);
     if (m?.[1] !== undefined && ips.has(m[1])) out.push(n);
   }

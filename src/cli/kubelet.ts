@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { errorText, stderrLogger } from '../client/log.js';
 import { RestClient } from '../client/rest-client.js';
-import { parseThresholds } from '../kubelet/eviction.js';
+import { parseEvictionFlags } from '../kubelet/eviction.js';
 import { KUBELET_CLIENT_LIMITS, KUBELET_EVENT_CLIENT_LIMITS, Kubelet } from '../kubelet/kubelet.js';
 import {
   type ContainerdDaemon,
@@ -31,13 +31,22 @@ import type { Command } from './main.js';
 const USAGE = `Usage: kts kubelet --kubeconfig FILE [--node-name NAME] [--runtime cri|process]
   [--container-runtime-endpoint unix:///PATH] [--data-dir DIR] [--pod-manifest-path DIR]
   [--cluster-dns IP] [--cluster-domain DOMAIN] [--port 10250] [--network-kubeconfig FILE]
-  [--cgroup-root /kubepods] [--pod-max-pids -1] [--eviction-hard SIGNAL<QUANTITY,...] [--v]
+  [--cgroup-root /kubepods] [--pod-max-pids -1] [--eviction-hard SIGNAL<QUANTITY,...]
+  [--eviction-soft SIGNAL<QUANTITY,...] [--eviction-soft-grace-period SIGNAL=DURATION,...]
+  [--eviction-max-pod-grace-period 0] [--eviction-minimum-reclaim SIGNAL=QUANTITY,...] [--v]
 
   --network-kubeconfig  credential that may list and watch every Node, for the host-gw routes
                         to the other nodes' pods (a kubelet may read only its own Node);
                         default: --kubeconfig
   --eviction-hard       hard eviction thresholds; default
                         memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%
+  --eviction-soft       thresholds that evict only after staying met for their grace period
+  --eviction-soft-grace-period
+                        grace period of each soft threshold's signal, e.g. memory.available=1m30s
+  --eviction-max-pod-grace-period
+                        most seconds of grace a pod evicted for a soft threshold gets (default 0)
+  --eviction-minimum-reclaim
+                        how much more than a threshold must be available before it is resolved
 `;
 
 /** The kubelet command. */
@@ -58,6 +67,10 @@ export const kubelet: Command = async (args) => {
       'cgroup-root': 'string',
       'pod-max-pids': 'number',
       'eviction-hard': 'string',
+      'eviction-soft': 'string',
+      'eviction-soft-grace-period': 'string',
+      'eviction-max-pod-grace-period': 'number',
+      'eviction-minimum-reclaim': 'string',
       v: 'boolean',
       help: 'boolean',
     });
@@ -82,13 +95,22 @@ export const kubelet: Command = async (args) => {
     process.stderr.write(`kts kubelet: --runtime must be cri or process\n${USAGE}`);
     return 2;
   }
-  if (typeof v['eviction-hard'] === 'string') {
-    try {
-      parseThresholds(v['eviction-hard']);
-    } catch (e) {
-      process.stderr.write(`kts kubelet: --eviction-hard: ${errorText(e)}\n${USAGE}`);
-      return 2;
-    }
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const eviction = {
+    ...(str('eviction-hard') !== undefined ? { hard: str('eviction-hard') } : {}),
+    ...(str('eviction-soft') !== undefined ? { soft: str('eviction-soft') } : {}),
+    ...(str('eviction-soft-grace-period') !== undefined
+      ? { softGracePeriod: str('eviction-soft-grace-period') }
+      : {}),
+    ...(str('eviction-minimum-reclaim') !== undefined
+      ? { minimumReclaim: str('eviction-minimum-reclaim') }
+      : {}),
+  };
+  try {
+    parseEvictionFlags(eviction);
+  } catch (e) {
+    process.stderr.write(`kts kubelet: invalid eviction flags: ${errorText(e)}\n${USAGE}`);
+    return 2;
   }
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   const kubeletDir = join(dataDir, 'agent', 'kubelet');
@@ -165,7 +187,13 @@ export const kubelet: Command = async (args) => {
     ...(typeof v['pod-manifest-path'] === 'string' ? { podManifestPath: v['pod-manifest-path'] } : {}),
     ...(typeof v['cgroup-root'] === 'string' ? { cgroupRoot: v['cgroup-root'] } : {}),
     ...(typeof v['pod-max-pids'] === 'number' ? { podMaxPids: v['pod-max-pids'] } : {}),
-    ...(typeof v['eviction-hard'] === 'string' ? { evictionHard: v['eviction-hard'] } : {}),
+    ...(eviction.hard !== undefined ? { evictionHard: eviction.hard } : {}),
+    ...(eviction.soft !== undefined ? { evictionSoft: eviction.soft } : {}),
+    ...(eviction.softGracePeriod !== undefined ? { evictionSoftGracePeriod: eviction.softGracePeriod } : {}),
+    ...(eviction.minimumReclaim !== undefined ? { evictionMinimumReclaim: eviction.minimumReclaim } : {}),
+    ...(typeof v['eviction-max-pod-grace-period'] === 'number'
+      ? { evictionMaxPodGracePeriod: v['eviction-max-pod-grace-period'] }
+      : {}),
   });
   const ac = new AbortController();
   const stop = (): void => ac.abort();

@@ -43,6 +43,19 @@ export class ContainerBackoff {
     return this.clock.now() - eventTime < e.backoffMs;
   }
 
+  /** Whether now is inside the key's backoff window counted from its last update (image pulls). */
+  isInBackOffSinceUpdate(key: string): boolean {
+    return this.remainingSinceUpdate(key) > 0;
+  }
+
+  /** Milliseconds until the window counted from the key's last update closes (0 if closed). */
+  remainingSinceUpdate(key: string): number {
+    const e = this.entries.get(key);
+    const now = this.clock.now();
+    if (e === undefined || this.expired(now, e)) return 0;
+    return Math.max(0, e.lastUpdate + e.backoffMs - now);
+  }
+
   /** Records a restart: starts at the initial backoff or doubles it. */
   next(key: string, eventTime: number): void {
     const e = this.entries.get(key);

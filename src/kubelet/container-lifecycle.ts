@@ -5,18 +5,21 @@
 // container (Pulling/Pulled, Created, Started, Failed, Killing); a step that cannot
 // complete throws a WaitingError carrying upstream's waiting reason for the status.
 
-import type { Container, LifecycleHandler, Node, Pod } from '../api/generated/types/core-v1.js';
+import type { Container, LifecycleHandler, Node, Pod, Secret } from '../api/generated/types/core-v1.js';
 import type { Clock } from '../client/clock.js';
 import { errorText } from '../client/log.js';
+import { ContainerBackoff } from './container-backoff.js';
 import { containerEnv, EnvError, type EnvSources, expandCommand } from './env.js';
 import { EventReason, type KubeletEvents, pulledMessage } from './kubelet-events.js';
 import { containerResources } from './pod-resources.js';
 import { runProbe } from './probes.js';
+import { keyringFromSecrets } from './pull-secrets.js';
 import {
   type ContainerConfig,
   type ContainerRuntime,
   containerLogPath,
   type PodSandboxConfig,
+  RuntimeError,
 } from './runtime/runtime.js';
 import { containerMounts, processVolumeEnv } from './volumes.js';
 
@@ -35,13 +38,32 @@ export const MIN_GRACE_SECONDS = 2;
 /** A container that cannot start yet, with upstream's waiting reason. */
 export class WaitingError extends Error {
   override readonly name = 'WaitingError';
-  /** A waiting error with `reason` (`ErrImagePull`, `CreateContainerConfigError`, …). */
+  /**
+   * A waiting error with `reason` (`ErrImagePull`, `CreateContainerConfigError`, …);
+   * `retryAfterMs` is when trying again may succeed (an image pull backoff's end).
+   */
   constructor(
     readonly reason: string,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** How soon a pod whose pull failed syncs again (to show ImagePullBackOff). */
+const PULL_ERROR_RESYNC_MS = 1000;
+
+/** The registry host of kts's own images, which exist only where kts imported them. */
+const LOCAL_REGISTRY = 'kts.local';
+
+function alreadyPresentMessage(image: string): string {
+  return `Container image "${image}" already present on machine`;
+}
+
+/** A pull failure as upstream's kubelet words it (the CRI error as Go prints it). */
+function pullErrorText(e: unknown): string {
+  return e instanceof RuntimeError && e.rpcText !== undefined ? e.rpcText : errorText(e);
 }
 
 /** What starting and stopping containers needs. */
@@ -90,17 +112,28 @@ export function pullPolicyOf(c: Pick<Container, 'image' | 'imagePullPolicy'>): s
 
 /** Starts and stops containers, recording their events. */
 export class ContainerLifecycle {
-  /** Lifecycle operations over `o.runtime`. */
-  constructor(private readonly o: ContainerLifecycleOptions) {}
+  /** Per pod and image: the pull backoff (upstream's image manager keys it `uid_image`). */
+  private readonly imageBackoff: ContainerBackoff;
+  /** The last pull failure of each backoff key, for the ImagePullBackOff message. */
+  private readonly lastPullError = new Map<string, string>();
 
-  /** Makes sure the container's image is present; resolves to its id (upstream EnsureImageExists). */
-  async ensureImage(pod: Pod, c: Container): Promise<string> {
+  /** Lifecycle operations over `o.runtime`. */
+  constructor(private readonly o: ContainerLifecycleOptions) {
+    this.imageBackoff = new ContainerBackoff(o.clock);
+  }
+
+  /**
+   * Makes sure the container's image is present; resolves to its id (upstream's image
+   * manager EnsureImageExists). A failed pull puts the pod's image in backoff (10 s doubling
+   * to 5 min): until it runs out the container waits in ImagePullBackOff without pulling.
+   */
+  async ensureImage(pod: Pod, c: Container, sandboxConfig?: PodSandboxConfig): Promise<string> {
     const rt = this.o.runtime;
     const ev = this.o.events;
     const image = c.image ?? '';
     if (!validImageName(image)) {
       const msg = `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`;
-      ev.container(pod, c, 'Warning', EventReason.InvalidImageName, msg);
+      ev.container(pod, c, 'Warning', EventReason.FailedToInspectImage, msg);
       throw new WaitingError('InvalidImageName', msg);
     }
     const policy = pullPolicyOf(c);
@@ -114,35 +147,93 @@ export class ContainerLifecycle {
       return present.id;
     }
     if (policy === 'IfNotPresent' && present !== null) {
-      ev.container(
-        pod,
-        c,
-        'Normal',
-        EventReason.PulledImage,
-        `Container image "${image}" already present on machine`,
-      );
+      ev.container(pod, c, 'Normal', EventReason.PulledImage, alreadyPresentMessage(image));
       return present.id;
     }
+    const key = `${pod.metadata?.uid ?? ''}_${image}`;
+    if (this.imageBackoff.isInBackOffSinceUpdate(key)) {
+      const msg = `Back-off pulling image "${image}"`;
+      ev.container(pod, c, 'Normal', EventReason.BackOffPullImage, msg);
+      // Since 1.32 the waiting message carries the failure the backoff is for.
+      const prev = this.lastPullError.get(key);
+      throw new WaitingError(
+        'ImagePullBackOff',
+        prev === undefined ? msg : `${msg}: ${prev}`,
+        Math.max(50, this.imageBackoff.remainingSinceUpdate(key)),
+      );
+    }
+    this.lastPullError.delete(key);
     ev.container(pod, c, 'Normal', EventReason.PullingImage, `Pulling image "${image}"`);
     const t0 = this.o.clock.now();
     try {
-      const id = await rt.pullImage(image);
+      const id = await this.pull(pod, image, sandboxConfig);
       const took = this.o.clock.now() - t0;
       const size = (await rt.imageStatus(image).catch(() => null))?.size ?? present?.size ?? 0;
       ev.container(pod, c, 'Normal', EventReason.PulledImage, pulledMessage(image, took, took, size));
       return id;
     } catch (e) {
-      // A locally imported image (kts.local/…) has no registry to pull from: present is enough.
-      if (present !== null) return present.id;
+      // kts's own images (kts.local/…, imported, never in a registry) have nothing to pull
+      // from: with pull policy Always, present is enough.
+      if (present !== null && image.startsWith(`${LOCAL_REGISTRY}/`)) {
+        ev.container(pod, c, 'Normal', EventReason.PulledImage, alreadyPresentMessage(image));
+        return present.id;
+      }
+      const text = pullErrorText(e);
       ev.container(
         pod,
         c,
         'Warning',
         EventReason.FailedToPullImage,
-        `Failed to pull image "${image}": ${errorText(e)}`,
+        `Failed to pull image "${image}": ${text}`,
       );
-      throw new WaitingError('ErrImagePull', errorText(e));
+      this.imageBackoff.next(key, this.o.clock.now());
+      this.lastPullError.set(key, `ErrImagePull: ${text}`);
+      // Soon again, so the status moves on to ImagePullBackOff as upstream's does.
+      throw new WaitingError('ErrImagePull', text, PULL_ERROR_RESYNC_MS);
     }
+  }
+
+  /**
+   * Pulls with the credentials of the pod's imagePullSecrets that match the image's
+   * registry, trying each until one works (anonymously when none match), as upstream.
+   */
+  private async pull(pod: Pod, image: string, sandboxConfig?: PodSandboxConfig): Promise<string> {
+    const secrets: Secret[] = [];
+    const missing: string[] = [];
+    const ns = pod.metadata?.namespace ?? '';
+    for (const ref of pod.spec?.imagePullSecrets ?? []) {
+      if (ref.name === undefined || ref.name === '') continue;
+      const s = await this.o.sources.secret(ns, ref.name).catch(() => undefined);
+      if (s === undefined) missing.push(ref.name);
+      else secrets.push(s);
+    }
+    if (missing.length > 0) {
+      this.o.events.pod(
+        pod,
+        'Warning',
+        EventReason.FailedToRetrieveImagePullSecret,
+        `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`,
+      );
+    }
+    const creds = keyringFromSecrets(secrets).lookup(image);
+    if (creds.length === 0) return this.o.runtime.pullImage(image, undefined, sandboxConfig);
+    const errors: unknown[] = [];
+    for (const auth of creds) {
+      try {
+        return await this.o.runtime.pullImage(image, auth, sandboxConfig);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    // Upstream's aggregate error: one error reads as itself, several as `[a, b]`.
+    if (errors.length === 1) throw errors[0];
+    throw new Error(`[${errors.map(pullErrorText).join(', ')}]`);
+  }
+
+  /** Forgets the image pull backoff of a pod that is gone. */
+  forgetPod(uid: string): void {
+    this.imageBackoff.forgetPrefix(`${uid}_`);
+    for (const k of [...this.lastPullError.keys()]) if (k.startsWith(`${uid}_`)) this.lastPullError.delete(k);
   }
 
   /** Creates and starts one container (throws WaitingError when it cannot). */
@@ -152,7 +243,7 @@ export class ContainerLifecycle {
     } catch (e) {
       if (e instanceof WaitingError) {
         // Upstream reports the waiting reason itself for image errors, the message otherwise.
-        const image = /^(ErrImagePull|ErrImageNeverPull|InvalidImageName)$/.test(e.reason);
+        const image = /^(ErrImagePull|ImagePullBackOff|ErrImageNeverPull|InvalidImageName)$/.test(e.reason);
         this.o.events.container(
           s.pod,
           s.container,
@@ -168,7 +259,7 @@ export class ContainerLifecycle {
   private async createAndStart(s: ContainerStart): Promise<string> {
     const { pod, container: c, attempt, podIPs, volumes } = s;
     const m = pod.metadata ?? {};
-    await this.ensureImage(pod, c);
+    await this.ensureImage(pod, c, s.sandboxConfig);
     let envs: { key: string; value: string }[];
     try {
       envs = await containerEnv(

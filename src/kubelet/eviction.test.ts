@@ -8,6 +8,7 @@ import {
   EvictionManager,
   evictionMessage,
   localStorageViolation,
+  parseEvictionFlags,
   parseThresholds,
   rankForEviction,
   thresholdsMet,
@@ -262,5 +263,111 @@ describe('eviction', () => {
     });
     await m.synchronize();
     assert.deepEqual(evicted, ['0:Usage of EmptyDir volume "x" exceeds the limit "1Mi". ']);
+  });
+
+  it('parses soft thresholds, grace periods and minimum reclaims as upstream', () => {
+    const t = parseEvictionFlags({
+      hard: 'memory.available<100Mi',
+      soft: 'memory.available<1Gi,nodefs.available<15%',
+      softGracePeriod: 'memory.available=1m30s,nodefs.available=2m',
+      minimumReclaim: 'memory.available=200Mi,nodefs.available=5%',
+    });
+    assert.deepEqual(
+      t.map((x) => [
+        x.signal,
+        x.gracePeriodMs ?? 0,
+        x.minReclaim?.quantity?.toString() ?? x.minReclaim?.percentage,
+      ]),
+      [
+        ['memory.available', 0, '200Mi'],
+        ['memory.available', 90_000, '200Mi'],
+        ['nodefs.available', 120_000, 0.05],
+      ],
+    );
+    const errors: [Parameters<typeof parseEvictionFlags>[0], RegExp][] = [
+      [
+        { soft: 'memory.available<1Gi' },
+        /^grace period must be specified for the soft eviction threshold memory.available$/,
+      ],
+      [
+        { softGracePeriod: 'memory.available' },
+        /^invalid eviction grace period syntax memory.available, expected <signal>=<duration>$/,
+      ],
+      [{ softGracePeriod: 'memory.available=-1s' }, /must be a positive value/],
+      [{ softGracePeriod: 'cpu.available=1s' }, /^unsupported eviction signal cpu.available$/],
+      [
+        { minimumReclaim: 'memory.available' },
+        /^invalid eviction minimum reclaim syntax: memory.available, expected <signal>=<value>$/,
+      ],
+      [{ minimumReclaim: 'memory.available=-1Mi' }, /^negative reclaim defined for signal memory.available/],
+    ];
+    for (const [flags, re] of errors) assert.throws(() => parseEvictionFlags(flags), { message: re });
+  });
+
+  it('evicts for a soft threshold only after its grace period, with the pod grace capped', async () => {
+    const clock = new FakeClock();
+    const stats = new FakeStats();
+    const slow = pod('slow');
+    if (slow.spec !== undefined) slow.spec.terminationGracePeriodSeconds = 120;
+    const quick = pod('quick');
+    if (quick.spec !== undefined) quick.spec.terminationGracePeriodSeconds = 5;
+    let pods = [slow, quick];
+    stats.usage.set('slow', usage('slow', 800 * Mi));
+    stats.usage.set('quick', usage('quick', 100 * Mi));
+    const evicted: [string, number][] = [];
+    const m = new EvictionManager({
+      thresholds: parseEvictionFlags({
+        hard: 'memory.available<100Mi',
+        soft: 'memory.available<1Gi',
+        softGracePeriod: 'memory.available=1m',
+        minimumReclaim: 'memory.available=500Mi',
+      }),
+      stats,
+      pods: () => pods,
+      evict: async (p, _message, grace) => {
+        evicted.push([p.metadata?.name ?? '', grace]);
+        pods = pods.filter((x) => x !== p);
+      },
+      clock,
+      logger: noopLogger,
+      maxPodGracePeriodSeconds: 30,
+    });
+    stats.obs = { memory: { available: 900 * Mi, capacity: 4096 * Mi } };
+    assert.deepEqual(await m.synchronize(), []);
+    // Pressure at once; no eviction inside the grace period.
+    assert.equal(m.pressure().memory, true);
+    clock.step(59_000);
+    assert.deepEqual(await m.synchronize(), []);
+    // Back above the threshold resets the clock: the grace period must pass unbroken.
+    stats.obs = { memory: { available: 1100 * Mi, capacity: 4096 * Mi } };
+    clock.step(2_000);
+    await m.synchronize();
+    stats.obs = { memory: { available: 900 * Mi, capacity: 4096 * Mi } };
+    await m.synchronize();
+    clock.step(30_000);
+    assert.deepEqual(await m.synchronize(), []);
+    clock.step(30_000);
+    assert.deepEqual(
+      (await m.synchronize()).map((p) => p.metadata?.name),
+      ['slow'],
+    );
+    // The pod's own grace (120 s) capped at the max pod grace period (30 s).
+    assert.deepEqual(evicted, [['slow', 30]]);
+    // Above the threshold but not by the minimum reclaim: the threshold still holds.
+    stats.obs = { memory: { available: 1200 * Mi, capacity: 4096 * Mi } };
+    await m.synchronize();
+    assert.deepEqual(evicted, [
+      ['slow', 30],
+      ['quick', 5],
+    ]);
+    // A hard threshold evicts at once with the immediate grace of 1 s.
+    pods = [pod('late')];
+    stats.usage.set('late', usage('late', 10 * Mi));
+    stats.obs = { memory: { available: 2000 * Mi, capacity: 4096 * Mi } };
+    await m.synchronize();
+    assert.equal(evicted.length, 2);
+    stats.obs = { memory: { available: 50 * Mi, capacity: 4096 * Mi } };
+    await m.synchronize();
+    assert.deepEqual(evicted.at(-1), ['late', 1]);
   });
 });

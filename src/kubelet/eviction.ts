@@ -6,6 +6,10 @@
 // DiskPressure, PIDPressure, held for the pressure transition period after the last time a
 // threshold was met), and when one is met evicts one pod, ranked as upstream ranks them:
 // pods using more than they requested first, then lower priority, then larger usage.
+// Soft thresholds (`--eviction-soft`) report pressure at once but evict only once they have
+// stayed met for their grace period (`--eviction-soft-grace-period`), giving the pod its own
+// grace capped at `--eviction-max-pod-grace-period`; a threshold that evicted holds until
+// `--eviction-minimum-reclaim` more than it is available.
 // Independently, pods exceeding their local-storage limits — an emptyDir's sizeLimit, a
 // container's ephemeral-storage limit, the pod's total — are evicted whatever the node's
 // state. Critical pods (static pods, system priorities) are never evicted. Messages are
@@ -14,6 +18,7 @@
 import type { Container, Pod } from '../api/generated/types/core-v1.js';
 import type { Clock } from '../client/clock.js';
 import { errorText, type Logger } from '../client/log.js';
+import { parseDuration } from '../machinery/duration.js';
 import { Quantity, quantityFromJSON } from '../machinery/quantity.js';
 import type { NodeObservations, Observation, PodUsage, StatsProvider } from './node-stats.js';
 import { isStaticPod } from './static-pods.js';
@@ -26,13 +31,36 @@ export type Signal =
   | 'imagefs.available'
   | 'pid.available';
 
-/** A hard threshold: the signal below a quantity, or below a fraction of capacity. */
-export interface Threshold {
-  signal: Signal;
+/** An amount of a signal: an absolute quantity, or a fraction of capacity. */
+export interface ThresholdValue {
   /** Absolute quantity (bytes or count)… */
   quantity?: Quantity;
   /** …or a fraction of capacity in (0, 1]. */
   percentage?: number;
+}
+
+/** A threshold: the signal below a quantity, or below a fraction of capacity. */
+export interface Threshold extends ThresholdValue {
+  signal: Signal;
+  /**
+   * How long the threshold must stay met before pods are evicted for it: a soft threshold
+   * (`--eviction-soft-grace-period`). Zero or absent: a hard threshold.
+   */
+  gracePeriodMs?: number;
+  /** Once it caused evictions, the threshold holds until this much more is available. */
+  minReclaim?: ThresholdValue;
+}
+
+/** The eviction flags of the kubelet, as given on the command line. */
+export interface EvictionFlags {
+  /** `--eviction-hard` (default upstream's; '' for none). */
+  hard?: string;
+  /** `--eviction-soft`, e.g. `memory.available<1Gi`. */
+  soft?: string;
+  /** `--eviction-soft-grace-period`, e.g. `memory.available=1m30s`. */
+  softGracePeriod?: string;
+  /** `--eviction-minimum-reclaim`, e.g. `memory.available=0Mi,nodefs.available=500Mi`. */
+  minimumReclaim?: string;
 }
 
 /** Upstream's default `--eviction-hard` on Linux. */
@@ -60,8 +88,7 @@ export function parseThresholds(spec: string): Threshold[] {
       throw new Error(`invalid eviction threshold syntax ${part}, expected <signal><operator><value>`);
     const signal = part.slice(0, i);
     const value = part.slice(i + 1);
-    if (!(SIGNALS as readonly string[]).includes(signal))
-      throw new Error(`unsupported eviction signal ${signal}`);
+    parseSignal(signal);
     if (out.some((t) => t.signal === signal))
       throw new Error(`found duplicate eviction threshold for signal ${signal}`);
     if (value.endsWith('%')) {
@@ -76,6 +103,87 @@ export function parseThresholds(spec: string): Threshold[] {
     out.push({ signal: signal as Signal, quantity: q });
   }
   return out;
+}
+
+function parseSignal(signal: string): Signal {
+  if (!(SIGNALS as readonly string[]).includes(signal))
+    throw new Error(`unsupported eviction signal ${signal}`);
+  return signal as Signal;
+}
+
+/** Splits `signal=value,…` (the grace period and minimum reclaim flags). */
+function parsePairs(spec: string, what: string, expected: string): Map<Signal, string> {
+  const out = new Map<Signal, string>();
+  for (const part of spec.split(',').map((s) => s.trim())) {
+    if (part === '') continue;
+    const i = part.indexOf('=');
+    if (i < 0)
+      throw new Error(
+        `invalid eviction ${what} syntax${what === 'minimum reclaim' ? ':' : ''} ${part}, expected ${expected}`,
+      );
+    const signal = parseSignal(part.slice(0, i).trim());
+    if (out.has(signal)) throw new Error(`duplicate eviction ${what} specified for ${signal}`);
+    out.set(signal, part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/** Parses `--eviction-soft-grace-period` (`signal=duration`, comma separated). */
+export function parseGracePeriods(spec: string): Map<Signal, number> {
+  const out = new Map<Signal, number>();
+  for (const [signal, value] of parsePairs(spec, 'grace period', '<signal>=<duration>')) {
+    const ms = parseDuration(value);
+    if (ms < 0)
+      throw new Error(`invalid eviction grace period specified: ${value}, must be a positive value`);
+    out.set(signal, ms);
+  }
+  return out;
+}
+
+/** Parses `--eviction-minimum-reclaim` (`signal=quantity|percent%`, comma separated). */
+export function parseMinimumReclaims(spec: string): Map<Signal, ThresholdValue> {
+  const out = new Map<Signal, ThresholdValue>();
+  for (const [signal, value] of parsePairs(spec, 'minimum reclaim', '<signal>=<value>')) {
+    if (value.endsWith('%')) {
+      const pct = Number(value.slice(0, -1));
+      if (!Number.isFinite(pct) || pct < 0 || pct > 100) throw new Error(`invalid percentage: ${value}`);
+      out.set(signal, { percentage: pct / 100 });
+      continue;
+    }
+    const q = quantityFromJSON(value);
+    if (q === undefined) throw new Error(`invalid eviction minimum reclaim quantity ${value}`);
+    if (q.sign() < 0) throw new Error(`negative reclaim defined for signal ${signal}: ${value}`);
+    out.set(signal, { quantity: q });
+  }
+  return out;
+}
+
+/**
+ * Every threshold the eviction flags define (upstream ParseThresholdConfig): the hard ones,
+ * then the soft ones, each soft threshold with its grace period (which it must have), and
+ * the minimum reclaim of its signal on either kind.
+ */
+export function parseEvictionFlags(f: EvictionFlags): Threshold[] {
+  const hard = parseThresholds(f.hard ?? DEFAULT_EVICTION_HARD);
+  const soft = parseThresholds(f.soft ?? '');
+  const periods = parseGracePeriods(f.softGracePeriod ?? '');
+  const reclaims = parseMinimumReclaims(f.minimumReclaim ?? '');
+  for (const t of soft) {
+    const period = periods.get(t.signal);
+    if (period === undefined)
+      throw new Error(`grace period must be specified for the soft eviction threshold ${t.signal}`);
+    t.gracePeriodMs = period;
+  }
+  for (const t of [...hard, ...soft]) {
+    const r = reclaims.get(t.signal);
+    if (r !== undefined) t.minReclaim = r;
+  }
+  return [...hard, ...soft];
+}
+
+/** Whether a threshold evicts at once (no grace period). */
+export function isHardThreshold(t: Threshold): boolean {
+  return (t.gracePeriodMs ?? 0) <= 0;
 }
 
 /** The resource a signal starves (how eviction messages name it). */
@@ -100,8 +208,8 @@ function observationOf(obs: NodeObservations, signal: Signal): Observation | und
   }
 }
 
-/** The threshold's quantity against the observed capacity. */
-export function thresholdQuantity(t: Threshold, capacity: number): Quantity {
+/** The threshold's (or minimum reclaim's) quantity against the observed capacity. */
+export function thresholdQuantity(t: ThresholdValue, capacity: number): Quantity {
   if (t.quantity !== undefined) return t.quantity;
   return Quantity.of(Math.floor(capacity * (t.percentage ?? 0)), 'BinarySI');
 }
@@ -112,14 +220,23 @@ export interface MetThreshold {
   observed: Observation;
 }
 
-/** The thresholds met by the observations (available strictly below the threshold). */
-export function thresholdsMet(thresholds: Threshold[], obs: NodeObservations): MetThreshold[] {
+/**
+ * The thresholds met by the observations (available strictly below the threshold); with
+ * `enforceMinReclaim`, below the threshold plus its minimum reclaim (upstream thresholdsMet).
+ */
+export function thresholdsMet(
+  thresholds: Threshold[],
+  obs: NodeObservations,
+  enforceMinReclaim = false,
+): MetThreshold[] {
   const out: MetThreshold[] = [];
   for (const t of thresholds) {
     const o = observationOf(obs, t.signal);
     if (o === undefined) continue;
-    if (thresholdQuantity(t, o.capacity).cmpInt(Math.floor(o.available)) > 0)
-      out.push({ threshold: t, observed: o });
+    let q = thresholdQuantity(t, o.capacity);
+    if (enforceMinReclaim && t.minReclaim !== undefined)
+      q = q.add(thresholdQuantity(t.minReclaim, o.capacity));
+    if (q.cmpInt(Math.floor(o.available)) > 0) out.push({ threshold: t, observed: o });
   }
   return out;
 }
@@ -263,12 +380,21 @@ export interface EvictionManagerOptions {
   pressureTransitionMs?: number;
   /** Called when the node's pressure changed (to update the node status early). */
   onPressureChange?: () => void;
+  /**
+   * `--eviction-max-pod-grace-period`: the longest grace a pod evicted for a soft threshold
+   * gets (it gets its own terminationGracePeriodSeconds when shorter). Default 0.
+   */
+  maxPodGracePeriodSeconds?: number;
 }
 
 /** Observes the node, reports pressure and evicts pods. */
 export class EvictionManager {
   private readonly lastMet = new Map<'memory' | 'disk' | 'pid', number>();
   private current: NodePressure = { memory: false, disk: false, pid: false };
+  /** When each threshold met now was first seen met (its grace period counts from there). */
+  private readonly firstObserved = new Map<Threshold, number>();
+  /** The thresholds that last caused evictions: they hold until their minimum reclaim. */
+  private evicting: Threshold[] = [];
 
   /** A manager with its collaborators (call `synchronize` or `run`). */
   constructor(private readonly o: EvictionManagerOptions) {}
@@ -303,8 +429,20 @@ export class EvictionManager {
     });
     const obs = await this.o.stats.node();
     const usage = await this.o.stats.pods(active);
+    const now = this.o.clock.now();
     const met = thresholdsMet(this.o.thresholds, obs);
+    // A threshold that caused evictions holds until its minimum reclaim is available too.
+    for (const m of thresholdsMet(this.evicting, obs, true))
+      if (!met.some((x) => x.threshold === m.threshold)) met.push(m);
+    for (const t of [...this.firstObserved.keys()])
+      if (!met.some((m) => m.threshold === t)) this.firstObserved.delete(t);
+    for (const m of met) if (!this.firstObserved.has(m.threshold)) this.firstObserved.set(m.threshold, now);
+    // Pressure shows as soon as any threshold is met, soft ones inside their grace period too.
     this.updatePressure(met);
+    const due = met.filter(
+      (m) => now - (this.firstObserved.get(m.threshold) ?? now) >= (m.threshold.gracePeriodMs ?? 0),
+    );
+    this.evicting = due.map((m) => m.threshold);
 
     // Local storage limits first: those pods are evicted whatever the node's state.
     const evicted: Pod[] = [];
@@ -314,17 +452,28 @@ export class EvictionManager {
       if (message === undefined) continue;
       if (await this.evict(pod, message, 0)) evicted.push(pod);
     }
-    if (evicted.length > 0 || met.length === 0) return evicted;
+    if (evicted.length > 0 || due.length === 0) return evicted;
 
-    // One pod per pass for the first threshold met, as upstream: the next pass observes again.
-    const first = met[0] as MetThreshold;
+    // One pod per pass, for memory first, else the first threshold due, as upstream (its
+    // byEvictionPriority): the next pass observes again.
+    const first = due.find((m) => m.threshold.signal === 'memory.available') ?? (due[0] as MetThreshold);
     const candidates = active.filter((p) => !isCriticalPod(p));
     for (const pod of rankForEviction(first.threshold.signal, candidates, usage)) {
       const message = evictionMessage(first, pod, usage.get(pod.metadata?.uid ?? ''));
-      // Hard thresholds give no grace (upstream's immediate eviction grace period is 1 s).
-      if (await this.evict(pod, message, 1)) return [pod];
+      if (await this.evict(pod, message, this.evictionGrace(first.threshold, pod))) return [pod];
     }
     return [];
+  }
+
+  /**
+   * The grace period of a pod evicted for `t`: hard thresholds give upstream's immediate
+   * eviction grace (1 s); soft ones the pod's own, capped at the max pod grace period.
+   */
+  private evictionGrace(t: Threshold, pod: Pod): number {
+    if (isHardThreshold(t)) return 1;
+    const max = this.o.maxPodGracePeriodSeconds ?? 0;
+    const own = pod.spec?.terminationGracePeriodSeconds;
+    return own === undefined ? max : Math.min(max, own);
   }
 
   private async evict(pod: Pod, message: string, grace: number): Promise<boolean> {

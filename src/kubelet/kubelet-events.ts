@@ -24,6 +24,7 @@ export const EventReason = {
   ErrImageNeverPullPolicy: 'ErrImageNeverPull',
   BackOffPullImage: 'BackOff',
   InvalidImageName: 'InvalidImageName',
+  FailedToRetrieveImagePullSecret: 'FailedToRetrieveImagePullSecret',
   ContainerUnhealthy: 'Unhealthy',
   ContainerProbeWarning: 'ProbeWarning',
   FailedMountVolume: 'FailedMount',

@@ -32,7 +32,7 @@ import {
   PodSyncer,
 } from './pod-sync.js';
 import { PodWorkers } from './pod-workers.js';
-import { DEFAULT_EVICTION_HARD, EvictionManager, parseThresholds } from './eviction.js';
+import { DEFAULT_EVICTION_HARD, EvictionManager, parseEvictionFlags } from './eviction.js';
 import { buildSummary, MachineStats, type StatsProvider, type Summary } from './node-stats.js';
 import { isMirrorPod, isStaticPod, MirrorPods, StaticPodSource } from './static-pods.js';
 import { ProbeManager } from './probes.js';
@@ -122,6 +122,14 @@ export interface KubeletOptions {
   staticPodScanMs?: number;
   /** `--eviction-hard` (default upstream's; '' turns node-pressure eviction off). */
   evictionHard?: string;
+  /** `--eviction-soft`: thresholds that evict once met for their grace period. */
+  evictionSoft?: string;
+  /** `--eviction-soft-grace-period` (`signal=duration,…`; every soft signal needs one). */
+  evictionSoftGracePeriod?: string;
+  /** `--eviction-minimum-reclaim` (`signal=quantity|percent%,…`). */
+  evictionMinimumReclaim?: string;
+  /** `--eviction-max-pod-grace-period`: the most grace a pod evicted softly gets (default 0). */
+  evictionMaxPodGracePeriod?: number;
   /** How often the eviction manager observes the node (default 10 s). */
   evictionIntervalMs?: number;
   /** How long a pressure condition outlives its threshold (default 5 min). */
@@ -145,6 +153,19 @@ export interface KubeletOptions {
    * runtime): past a few, concurrent creations only slow each other down.
    */
   maxConcurrentSandboxes?: number;
+}
+
+/** Whether two objects of a pod differ in nothing the kubelet acts on but their status. */
+function sameButStatus(a: Pod, b: Pod): boolean {
+  const ma = a.metadata ?? {};
+  const mb = b.metadata ?? {};
+  return (
+    ma.deletionTimestamp === mb.deletionTimestamp &&
+    ma.deletionGracePeriodSeconds === mb.deletionGracePeriodSeconds &&
+    JSON.stringify(ma.labels) === JSON.stringify(mb.labels) &&
+    JSON.stringify(ma.annotations) === JSON.stringify(mb.annotations) &&
+    JSON.stringify(a.spec) === JSON.stringify(b.spec)
+  );
 }
 
 /** Root of the `/var/log/pods`-style container log directories under a data dir. */
@@ -265,7 +286,15 @@ export class Kubelet {
       o.stats ??
       new MachineStats({ runtime: o.runtime, dataDir: o.dataDir, podLogRoot: podLogRoot(o.dataDir) });
     this.eviction = new EvictionManager({
-      thresholds: parseThresholds(o.evictionHard ?? DEFAULT_EVICTION_HARD),
+      thresholds: parseEvictionFlags({
+        hard: o.evictionHard ?? DEFAULT_EVICTION_HARD,
+        ...(o.evictionSoft !== undefined ? { soft: o.evictionSoft } : {}),
+        ...(o.evictionSoftGracePeriod !== undefined ? { softGracePeriod: o.evictionSoftGracePeriod } : {}),
+        ...(o.evictionMinimumReclaim !== undefined ? { minimumReclaim: o.evictionMinimumReclaim } : {}),
+      }),
+      ...(o.evictionMaxPodGracePeriod !== undefined
+        ? { maxPodGracePeriodSeconds: o.evictionMaxPodGracePeriod }
+        : {}),
       stats: this.stats,
       pods: () => this.workers.pods().filter((p) => !this.evictions.has(p.metadata?.uid ?? '')),
       evict: async (pod, message, grace) => {
@@ -378,7 +407,14 @@ export class Kubelet {
     };
     podInf.addEventHandler({
       onAdd: (p) => (isMirrorPod(p) ? onMirror(p) : this.workers.update(p)),
-      onUpdate: (_old, p) => (isMirrorPod(p) ? onMirror(p) : this.workers.update(p)),
+      onUpdate: (old, p) => {
+        if (isMirrorPod(p)) onMirror(p);
+        // Upstream's pod config reconciles, and does not sync, a pod whose only change is
+        // the status this kubelet wrote: a sync per echo would also hide short-lived states
+        // (ErrImagePull turns into ImagePullBackOff the moment it is written).
+        else if (this.statuses.isOwnStatus(p) && sameButStatus(old, p)) this.workers.refresh(p);
+        else this.workers.update(p);
+      },
       onDelete: (p) => {
         const pod = p instanceof DeletedFinalStateUnknown ? p.obj : p;
         if (isMirrorPod(pod)) onMirror(pod);

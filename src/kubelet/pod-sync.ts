@@ -373,7 +373,7 @@ export class PodSyncer {
             reason: e.reason,
             err: e.message,
           });
-          wake(this.backoff.get(this.backoffKey(pod, c)) || 2000);
+          wake(e.retryAfterMs ?? (this.backoff.get(this.backoffKey(pod, c)) || 2000));
         }
       };
       let reported = false;
@@ -650,6 +650,7 @@ export class PodSyncer {
     this.o.probes.removePod(uid);
     this.podIPs.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
+    this.containers.forgetPod(uid);
     if (pod !== undefined) removeCgroupDirs(this.cgroupParent(pod));
   }
 

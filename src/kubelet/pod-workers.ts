@@ -62,6 +62,12 @@ export class PodWorkers {
     this.kick(w);
   }
 
+  /** A newer object of a pod that needs no sync (its own status echoed back): kept, not synced. */
+  refresh(pod: Pod): void {
+    const w = this.workers.get(pod.metadata?.uid ?? '');
+    if (w !== undefined && !w.removed) w.pod = pod;
+  }
+
   /** The pod is gone from the API: stop and clean up what is left. */
   delete(uid: string, lastKnown: Pod): void {
     let w = this.workers.get(uid);

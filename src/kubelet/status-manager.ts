@@ -279,6 +279,8 @@ function normalized(s: PodStatus | undefined): string {
 /** Writes pod statuses through the status subresource when they changed. */
 export class StatusManager {
   private readonly sent = new Map<string, string>();
+  /** The status each pod had in the API after this manager's last write. */
+  private readonly echo = new Map<string, string>();
 
   /** A manager writing with `client`. */
   constructor(private readonly client: Client) {}
@@ -300,6 +302,8 @@ export class StatusManager {
           { subresource: 'status' },
         );
       this.sent.set(uid, key);
+      // What the API answered with is what its watch will show: the echo to recognise.
+      this.echo.set(uid, normalized(written.status));
       return written;
     } catch (e) {
       if (isNotFound(e)) return pod;
@@ -307,8 +311,15 @@ export class StatusManager {
     }
   }
 
+  /** Whether the pod's status is exactly the one this manager last wrote for it (its own echo). */
+  isOwnStatus(pod: Pod): boolean {
+    const echo = this.echo.get(pod.metadata?.uid ?? '');
+    return echo !== undefined && echo === normalized(pod.status);
+  }
+
   /** Forgets a pod. */
   forget(uid: string): void {
     this.sent.delete(uid);
+    this.echo.delete(uid);
   }
 }

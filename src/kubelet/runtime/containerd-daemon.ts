@@ -115,6 +115,20 @@ function tomlString(s: string): string {
   return JSON.stringify(s);
 }
 
+function tomlList(l: readonly string[]): string {
+  return `[${l.map(tomlString).join(', ')}]`;
+}
+
+/** containerd plugins a kts node never uses (ids as `ctr plugins ls` shows them). */
+export const DISABLED_PLUGINS: readonly string[] = [
+  'io.containerd.snapshotter.v1.aufs',
+  'io.containerd.snapshotter.v1.btrfs',
+  'io.containerd.snapshotter.v1.devmapper',
+  'io.containerd.snapshotter.v1.zfs',
+  'io.containerd.internal.v1.restart',
+  'io.containerd.monitor.v1.cgroups',
+];
+
 /** Paths a private containerd uses under `rootDir`. */
 export function containerdPaths(rootDir: string): {
   root: string;
@@ -125,6 +139,8 @@ export function containerdPaths(rootDir: string): {
   log: string;
   runcRoot: string;
   cniConfDir: string;
+  registryConfigDir: string;
+  netnsDir: string;
 } {
   return {
     root: join(rootDir, 'root'),
@@ -135,6 +151,11 @@ export function containerdPaths(rootDir: string): {
     log: join(rootDir, 'containerd.log'),
     runcRoot: join(rootDir, 'runc'),
     cniConfDir: join(rootDir, 'cni', 'net.d'),
+    // containerd's hosts.toml directory: `<host[:port]>/hosts.toml` per registry (mirrors,
+    // plain HTTP, CAs). Loopback registries need none: containerd speaks HTTP to them.
+    registryConfigDir: join(rootDir, 'certs.d'),
+    // Sandbox network namespaces (`cni-<uuid>` bind mounts; netns_mounts_under_state_dir).
+    netnsDir: join(rootDir, 'state', 'io.containerd.grpc.v1.cri', 'netns'),
   };
 }
 
@@ -160,6 +181,10 @@ version = 2
 root = ${tomlString(p.root)}
 state = ${tomlString(p.state)}
 ${opts.canLowerOomScore ? 'oom_score = -999' : '# no CAP_SYS_RESOURCE here: leave oom_score alone'}
+# Nothing here uses them: snapshotters other than overlayfs/native, the restart monitor
+# (it re-reads every container every 10 s) and the cgroups task monitor (metrics nobody
+# scrapes; the runc shim reports OOM kills itself).
+disabled_plugins = ${tomlList(DISABLED_PLUGINS)}
 
 [grpc]
   address = ${tomlString(p.socket)}
@@ -180,6 +205,9 @@ ${opts.canLowerOomScore ? 'oom_score = -999' : '# no CAP_SYS_RESOURCE here: leav
   enable_selinux = false
   max_container_log_line_size = 16384
   restrict_oom_score_adj = ${!opts.canLowerOomScore}
+  # Sandbox network namespaces live under the state dir, not /run/netns, so removing this
+  # containerd's root (cleanupContainerdRoot) takes every one of them along.
+  netns_mounts_under_state_dir = true
 
 [${cri}.containerd]
   snapshotter = ${tomlString(opts.snapshotter)}
@@ -193,6 +221,9 @@ ${opts.canLowerOomScore ? 'oom_score = -999' : '# no CAP_SYS_RESOURCE here: leav
 [${cri}.containerd.runtimes.runc.options]
   SystemdCgroup = false
   Root = ${tomlString(p.runcRoot)}
+
+[${cri}.registry]
+  config_path = ${tomlString(p.registryConfigDir)}
 
 [${cri}.cni]
   bin_dir = ${tomlString(opts.cniBinDir)}
@@ -223,7 +254,8 @@ export async function startContainerd(options: ContainerdDaemonOptions): Promise
   const p = containerdPaths(options.rootDir);
   const snapshotter = options.snapshotter ?? (overlaySupported() ? 'overlayfs' : 'native');
   const cniConfDir = options.cniConfDir ?? p.cniConfDir;
-  for (const d of [options.rootDir, p.root, p.state, p.opt, cniConfDir]) mkdirSync(d, { recursive: true });
+  for (const d of [options.rootDir, p.root, p.state, p.opt, cniConfDir, p.registryConfigDir])
+    mkdirSync(d, { recursive: true });
   const streamPort = options.streamPort ?? (await freeLoopbackPort());
   writeFileSync(
     p.config,
@@ -314,13 +346,15 @@ export function mountsUnder(dir: string): string[] {
 }
 
 /**
- * Removes every trace of a private containerd under `rootDir`: kills the runc shims that
- * still serve its socket (they outlive containerd by design), unmounts container root
- * filesystems and sandbox mounts, then deletes the directory. For tests and `kts` uninstall.
+ * Removes every trace of a private containerd under `rootDir`: kills the containerd still
+ * running on its config (its owner was killed outright) and the runc shims that still serve
+ * its socket (they outlive containerd by design), unmounts container root filesystems,
+ * sandbox mounts and network namespaces, then deletes the directory. For tests and `kts`
+ * uninstall.
  */
 export function cleanupContainerdRoot(rootDir: string): void {
-  const { socket } = containerdPaths(rootDir);
-  for (const pid of pidsMentioning(socket)) {
+  const { socket, config } = containerdPaths(rootDir);
+  for (const pid of [...pidsMentioning(config), ...pidsMentioning(socket)]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -311,9 +311,14 @@ export type RuntimeErrorCode =
 /** The one error type runtimes throw. */
 export class RuntimeError extends Error {
   override readonly name = 'RuntimeError';
+  /**
+   * `code` and `message`; `rpcText` is the failure as upstream's kubelet prints a CRI error
+   * (`rpc error: code = NotFound desc = …`), for messages it shows verbatim (image pulls).
+   */
   constructor(
     readonly code: RuntimeErrorCode,
     message: string,
+    readonly rpcText?: string,
   ) {
     super(message);
   }

@@ -18,6 +18,7 @@ import type { ContainerRuntime, ContainerStatus, ExecSession, StreamOptions } fr
 import {
   exitStatus,
   finishWithStatus,
+  holdEarlyMessages,
   internalErrorStatus,
   REMOTE_COMMAND_PROTOCOLS,
   type StreamStatus,
@@ -359,14 +360,16 @@ export class KubeletServer {
         return;
       }
       const { ws, protocol } = accepted;
+      const early = holdEarlyMessages(ws);
       let session: ExecSession;
       try {
         session = await run();
       } catch (e) {
+        early.stop?.();
         finishWithStatus(ws, failed(e));
         return;
       }
-      await serveRemoteCommand(ws, protocol, session, exitWith);
+      await serveRemoteCommand(ws, protocol, session, exitWith, early);
     } catch (e) {
       const code = e instanceof HttpError ? e.code : 500;
       if (!(e instanceof HttpError))

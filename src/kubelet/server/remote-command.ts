@@ -67,6 +67,36 @@ export function finishWithStatus(ws: WebSocket, status: StreamStatus): void {
   ws.close(1000);
 }
 
+/** What a client sent while its session was being started (see `holdEarlyMessages`). */
+export interface EarlyMessages {
+  messages: Buffer[];
+  closed: boolean;
+  /** Stops collecting (serveRemoteCommand takes over). */
+  stop?: () => void;
+}
+
+/**
+ * Collects what the client sends before the session exists: kubectl sends the terminal
+ * size (and may type) as soon as the connection is up, while the runtime is still
+ * starting the exec, and a message nobody listens for is lost.
+ */
+export function holdEarlyMessages(ws: WebSocket): EarlyMessages {
+  const early: EarlyMessages = { messages: [], closed: false };
+  const onMessage = (m: Buffer): void => {
+    early.messages.push(m);
+  };
+  const onClose = (): void => {
+    early.closed = true;
+  };
+  ws.on('message', onMessage);
+  ws.once('close', onClose);
+  early.stop = () => {
+    ws.off('message', onMessage);
+    ws.off('close', onClose);
+  };
+  return early;
+}
+
 function streamEnded(s: Readable | null): Promise<void> {
   if (s === null || s.readableEnded || s.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
@@ -86,6 +116,7 @@ export async function serveRemoteCommand(
   protocol: string,
   session: ExecSession,
   status: (exitCode: number) => StreamStatus,
+  early: EarlyMessages = { messages: [], closed: false },
 ): Promise<void> {
   const v5 = protocol === 'v5.channel.k8s.io';
   const pipeOut = (stream: Readable | null, channel: number): void => {
@@ -98,7 +129,7 @@ export async function serveRemoteCommand(
   // A write after the process closed its stdin (EPIPE) must not crash the kubelet.
   session.stdin?.on('error', () => {});
 
-  ws.on('message', (msg: Buffer) => {
+  const onMessage = (msg: Buffer): void => {
     if (msg.length === 0) return;
     const channel = msg[0];
     const data = msg.subarray(1);
@@ -116,12 +147,17 @@ export async function serveRemoteCommand(
     } else if (v5 && channel === Channel.close && data[0] === Channel.stdin) {
       session.stdin?.end();
     }
-  });
+  };
+  early.stop?.();
+  for (const m of early.messages) onMessage(m);
+  ws.on('message', onMessage);
   let gone = false;
-  ws.once('close', () => {
+  const onClose = (): void => {
     gone = true;
     session.close();
-  });
+  };
+  if (early.closed) onClose();
+  else ws.once('close', onClose);
 
   const code = await session.exit;
   // Output still buffered in the pipes goes out before the status that ends the stream.

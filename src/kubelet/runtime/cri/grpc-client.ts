@@ -1,23 +1,17 @@
 // The raw CRI v1 gRPC connection: loads kts's own subset of the runtime.v1 proto, dials the
 // runtime's unix socket, and turns each RPC into a promise of a plain decoded message.
 // gRPC status codes become RuntimeError codes here, in one place, with messages that name
-// the RPC and the socket so an operator knows which runtime refused what.
+// the RPC and the socket so an operator knows which runtime refused what. The calls travel
+// on ./grpc-unary.ts; proto-loader's generated codecs encode and decode the messages.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { RuntimeError, type RuntimeErrorCode } from '../runtime.js';
+import { GrpcCallError, GrpcStatus, grpcStatusName, UnaryChannel } from './grpc-unary.js';
 
 /** A decoded protobuf message (proto-loader objects: snake_case keys, int64 as strings). */
 export type Message = Record<string, unknown>;
-
-type UnaryMethod = (
-  request: Message,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (err: grpc.ServiceError | null, response?: Message) => void,
-) => void;
 
 /** Locates the .proto beside this module, or in src/ when running from a build in dist/. */
 function protoPath(): string {
@@ -28,100 +22,164 @@ function protoPath(): string {
   throw new Error(`CRI proto not found at ${here}`);
 }
 
-let cachedPackage: grpc.GrpcObject | undefined;
-
-function runtimePackage(): grpc.GrpcObject {
-  if (cachedPackage === undefined) {
-    const def = protoLoader.loadSync(protoPath(), {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      arrays: true,
-      objects: true,
-    });
-    cachedPackage = grpc.loadPackageDefinition(def);
-  }
-  return cachedPackage;
+/** One RPC's path and message codecs. */
+interface MethodCodec {
+  path: string;
+  serialize: (m: Message) => Buffer;
+  deserialize: (b: Buffer) => Message;
 }
 
-function serviceConstructor(name: 'RuntimeService' | 'ImageService'): grpc.ServiceClientConstructor {
-  const runtime = runtimePackage().runtime;
-  const v1 =
-    runtime !== undefined && typeof runtime === 'object' ? (runtime as grpc.GrpcObject).v1 : undefined;
-  const ctor = v1 !== undefined && typeof v1 === 'object' ? (v1 as grpc.GrpcObject)[name] : undefined;
-  if (typeof ctor !== 'function') throw new Error(`runtime.v1.${name} missing from the CRI proto`);
-  return ctor as grpc.ServiceClientConstructor;
+type ServiceName = 'RuntimeService' | 'ImageService';
+
+let cachedMethods: Map<string, MethodCodec> | undefined;
+
+/** Every unary RPC of the proto, keyed `Service/Method`. */
+function methods(): Map<string, MethodCodec> {
+  if (cachedMethods !== undefined) return cachedMethods;
+  const def = protoLoader.loadSync(protoPath(), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    arrays: true,
+    objects: true,
+  });
+  const out = new Map<string, MethodCodec>();
+  for (const service of ['RuntimeService', 'ImageService'] as const) {
+    const svc = def[`runtime.v1.${service}`];
+    if (svc === undefined || 'format' in svc)
+      throw new Error(`runtime.v1.${service} missing from the CRI proto`);
+    for (const [name, m] of Object.entries(svc as protoLoader.ServiceDefinition)) {
+      if (m.requestStream || m.responseStream) continue;
+      out.set(`${service}/${name}`, {
+        path: m.path,
+        serialize: (msg) => m.requestSerialize(msg),
+        deserialize: (b) => m.responseDeserialize(b) as Message,
+      });
+    }
+  }
+  cachedMethods = out;
+  return out;
 }
 
 const codeNames: Partial<Record<number, RuntimeErrorCode>> = {
-  [grpc.status.NOT_FOUND]: 'NotFound',
-  [grpc.status.ALREADY_EXISTS]: 'AlreadyExists',
-  [grpc.status.INVALID_ARGUMENT]: 'InvalidArgument',
-  [grpc.status.FAILED_PRECONDITION]: 'InvalidArgument',
-  [grpc.status.UNAVAILABLE]: 'Unavailable',
-  [grpc.status.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
+  [GrpcStatus.NOT_FOUND]: 'NotFound',
+  [GrpcStatus.ALREADY_EXISTS]: 'AlreadyExists',
+  [GrpcStatus.INVALID_ARGUMENT]: 'InvalidArgument',
+  [GrpcStatus.FAILED_PRECONDITION]: 'InvalidArgument',
+  [GrpcStatus.UNAVAILABLE]: 'Unavailable',
+  [GrpcStatus.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
 };
 
+/** A gRPC failure: its status code and the peer's message. */
+export interface GrpcFailure {
+  code: number;
+  details: string;
+  message?: string;
+}
+
 /** Translates a gRPC failure of `method` into a RuntimeError. */
-export function toRuntimeError(err: grpc.ServiceError, method: string, endpoint: string): RuntimeError {
+export function toRuntimeError(err: GrpcFailure, method: string, endpoint: string): RuntimeError {
   const code = codeNames[err.code] ?? 'Internal';
-  const details = err.details || err.message;
-  if (err.code === grpc.status.UNAVAILABLE) {
+  const details = err.details || (err.message ?? '');
+  if (err.code === GrpcStatus.UNAVAILABLE) {
     return new RuntimeError(code, `container runtime at ${endpoint} is unavailable (${method}): ${details}`);
   }
-  if (err.code === grpc.status.UNIMPLEMENTED) {
+  if (err.code === GrpcStatus.UNIMPLEMENTED) {
     return new RuntimeError(
       code,
       `container runtime at ${endpoint} does not implement ${method} of CRI runtime.v1 (containerd >= 1.6 required): ${details}`,
     );
   }
-  return new RuntimeError(code, `${method}: ${details}`);
+  return new RuntimeError(code, `${method}: ${details}`, goStatusText(err.code, details));
+}
+
+/**
+ * A gRPC failure as Go prints it (`rpc error: code = NotFound desc = …`); upstream's kubelet
+ * drops the prefix for code Unknown, which adds nothing.
+ */
+function goStatusText(code: number, details: string): string {
+  if (code === GrpcStatus.UNKNOWN) return details;
+  const name = grpcStatusName(code) ?? 'Unknown';
+  const camel =
+    name === 'CANCELLED'
+      ? 'Canceled'
+      : name
+          .toLowerCase()
+          .split('_')
+          .map((w) => (w[0] ?? '').toUpperCase() + w.slice(1))
+          .join('');
+  return `rpc error: code = ${camel} desc = ${details}`;
+}
+
+/** The socket path of `unix:///abs`, `unix:rel` or a bare path. */
+export function socketPathOf(endpoint: string): string {
+  if (endpoint.startsWith('unix://')) return endpoint.slice('unix://'.length);
+  if (endpoint.startsWith('unix:')) return endpoint.slice('unix:'.length);
+  return endpoint;
 }
 
 /** A connection to one CRI endpoint with both services. */
 export class CriConnection {
-  private readonly runtime: grpc.Client;
-  private readonly images: grpc.Client;
+  private readonly channel: UnaryChannel;
 
   /** `endpoint` is `unix:///path/to.sock` or a bare socket path. */
   constructor(
     readonly endpoint: string,
     private readonly defaultTimeoutMs = 120_000,
   ) {
-    const address = endpoint.startsWith('unix:') ? endpoint : `unix://${endpoint}`;
-    const creds = grpc.credentials.createInsecure();
-    const options = { 'grpc.max_receive_message_length': 32 * 1024 * 1024 };
-    this.runtime = new (serviceConstructor('RuntimeService'))(address, creds, options);
-    this.images = new (serviceConstructor('ImageService'))(address, creds, options);
+    this.channel = new UnaryChannel(socketPathOf(endpoint), { maxReceiveBytes: 32 * 1024 * 1024 });
   }
 
   /** Calls a RuntimeService RPC. */
   runtimeCall(method: string, request: Message, timeoutMs?: number): Promise<Message> {
-    return this.call(this.runtime, method, request, timeoutMs);
+    return this.call('RuntimeService', method, request, timeoutMs);
   }
 
   /** Calls an ImageService RPC. */
   imageCall(method: string, request: Message, timeoutMs?: number): Promise<Message> {
-    return this.call(this.images, method, request, timeoutMs);
+    return this.call('ImageService', method, request, timeoutMs);
   }
 
-  private call(client: grpc.Client, method: string, request: Message, timeoutMs?: number): Promise<Message> {
-    const fn = (client as unknown as Record<string, unknown>)[method];
-    if (typeof fn !== 'function') return Promise.reject(new Error(`unknown CRI method ${method}`));
-    const deadline = new Date(Date.now() + (timeoutMs ?? this.defaultTimeoutMs));
-    return new Promise((resolve, reject) => {
-      (fn as UnaryMethod).call(client, request, new grpc.Metadata(), { deadline }, (err, response) => {
-        if (err) reject(toRuntimeError(err, method, this.endpoint));
-        else resolve(response ?? {});
-      });
-    });
+  private async call(
+    service: ServiceName,
+    method: string,
+    request: Message,
+    timeoutMs?: number,
+  ): Promise<Message> {
+    const m = methods().get(`${service}/${method}`);
+    if (m === undefined) throw new Error(`unknown CRI method ${method}`);
+    let body: Buffer;
+    try {
+      body = m.serialize(request);
+    } catch (e) {
+      throw toRuntimeError(
+        { code: GrpcStatus.INTERNAL, details: `Request message serialization failure: ${String(e)}` },
+        method,
+        this.endpoint,
+      );
+    }
+    let reply: Buffer;
+    try {
+      reply = await this.channel.call(m.path, body, timeoutMs ?? this.defaultTimeoutMs);
+    } catch (e) {
+      if (e instanceof GrpcCallError) throw toRuntimeError(e, method, this.endpoint);
+      throw e;
+    }
+    try {
+      return m.deserialize(reply);
+    } catch (e) {
+      throw toRuntimeError(
+        { code: GrpcStatus.INTERNAL, details: `Response message parsing error: ${String(e)}` },
+        method,
+        this.endpoint,
+      );
+    }
   }
 
-  /** Closes both channels. */
+  /** Closes the connection; calls in flight finish first. */
   close(): void {
-    this.runtime.close();
-    this.images.close();
+    this.channel.close();
   }
 }
 

@@ -524,14 +524,30 @@ export class ProcessRuntime implements ContainerRuntime {
     // Unwanted streams are drained so the process never blocks on a full pipe.
     if (!options.stdout) child.stdout?.resume();
     if (!options.stderr || options.tty) child.stderr?.resume();
+    // The first size comes as soon as the client is attached, often before `script` has
+    // opened the terminal: the newest size is kept and applied once the terminal exists.
+    let wanted: TerminalSize | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const applySize = (tries: number): void => {
+      retry = undefined;
+      const size = wanted;
+      if (size === undefined || child.exitCode !== null || child.pid === undefined) return;
+      const pts = childPts(child.pid);
+      if (pts === undefined) {
+        if (tries < 100) retry = setTimeout(() => applySize(tries + 1), 20).unref();
+        return;
+      }
+      wanted = undefined;
+      spawnSync('stty', ['-F', pts, 'cols', String(size.width), 'rows', String(size.height)]);
+    };
     return {
       stdin: child.stdin,
       stdout: options.stdout ? child.stdout : null,
       stderr: options.stderr && !options.tty ? child.stderr : null,
       resize: (size: TerminalSize) => {
-        const pts = options.tty && child.pid !== undefined ? childPts(child.pid) : undefined;
-        if (pts !== undefined)
-          spawnSync('stty', ['-F', pts, 'cols', String(size.width), 'rows', String(size.height)]);
+        if (!options.tty) return;
+        wanted = size;
+        if (retry === undefined) applySize(0);
       },
       exit,
       close: () => {
