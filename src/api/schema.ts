@@ -5,9 +5,45 @@
 import { definitions } from './generated/schemas.js';
 import type { DefinitionSchema, GroupVersionKind, SchemaNode } from './schema-types.js';
 
+// Definitions added at run time (custom resources' schemas), newest registration last, so
+// two API servers in one process may register the same name and each unregister its own.
+const registered = new Map<string, DefinitionSchema[]>();
+
 /** The definition with this fully qualified name (e.g. `io.k8s.api.core.v1.Pod`). */
 export function getDefinition(name: string): DefinitionSchema | undefined {
-  return Object.hasOwn(definitions, name) ? definitions[name] : undefined;
+  if (Object.hasOwn(definitions, name)) return definitions[name];
+  const r = registered.get(name);
+  return r === undefined ? undefined : r[r.length - 1];
+}
+
+/**
+ * Adds a definition at run time (a custom resource's schema, for the patch and apply
+ * engines), never shadowing a generated one. It is found by getDefinition only (not by
+ * GVK: custom kinds are validated by their own schemas). Returns the function removing it.
+ */
+export function registerDefinition(def: DefinitionSchema): () => void {
+  if (Object.hasOwn(definitions, def.name)) throw new Error(`definition ${def.name} is built in`);
+  let list = registered.get(def.name);
+  if (list === undefined) {
+    list = [];
+    registered.set(def.name, list);
+  }
+  list.push(def);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    unregisterDefinition(def);
+  };
+}
+
+/** Removes one registration made by registerDefinition (its returned function calls this). */
+export function unregisterDefinition(def: DefinitionSchema): void {
+  const list = registered.get(def.name);
+  if (list === undefined) return;
+  const i = list.lastIndexOf(def);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) registered.delete(def.name);
 }
 
 let all: readonly DefinitionSchema[] | undefined;

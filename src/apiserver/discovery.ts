@@ -5,11 +5,13 @@
 import { createHash } from 'node:crypto';
 import { discoveryVerbs } from '../api/registry.js';
 import type { ResourceInfo } from '../api/registry-types.js';
-import { servedGroups, servedResourcesIn } from './served.js';
+import { ServedAPIs } from './served.js';
 
 /** The address clients are told to use (serverAddressByClientCIDRs). */
 export interface DiscoveryOptions {
   serverAddress: string;
+  /** What the server serves (default: the built-in resources only). */
+  served?: ServedAPIs;
 }
 
 interface APIResource {
@@ -34,9 +36,9 @@ function storageVersionHash(r: ResourceInfo): string {
     .toString('base64');
 }
 
-function apiResources(group: string, version: string): APIResource[] {
+function apiResources(served: ServedAPIs, group: string, version: string): APIResource[] {
   const out: APIResource[] = [];
-  const rs = [...servedResourcesIn(group, version)].sort((a, b) =>
+  const rs = [...served.resourcesIn(group, version)].sort((a, b) =>
     a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0,
   );
   for (const r of rs) {
@@ -81,8 +83,19 @@ const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 /** Computes and caches every discovery document. */
 export class Discovery {
   private readonly cache = new Map<string, Buffer>();
+  private readonly served: ServedAPIs;
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly opts: DiscoveryOptions) {}
+  constructor(private readonly opts: DiscoveryOptions) {
+    this.served = opts.served ?? new ServedAPIs();
+    // Custom resources come and go: every document is rebuilt (and so gets a new ETag).
+    this.unsubscribe = this.served.onChange(() => this.cache.clear());
+  }
+
+  /** Stops following changes of the served set. */
+  close(): void {
+    this.unsubscribe();
+  }
 
   private memo(key: string, build: () => unknown): Buffer {
     let b = this.cache.get(key);
@@ -103,7 +116,7 @@ export class Discovery {
   }
 
   private groupEntry(name: string): unknown {
-    const g = servedGroups().find((x) => x.name === name);
+    const g = this.served.groups().find((x) => x.name === name);
     if (!g) return undefined;
     return {
       name: g.name,
@@ -117,7 +130,8 @@ export class Discovery {
     return this.memo('apis', () => ({
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: servedGroups()
+      groups: this.served
+        .groups()
         .filter((g) => g.name !== '')
         .map((g) => this.groupEntry(g.name)),
     }));
@@ -125,7 +139,7 @@ export class Discovery {
 
   /** GET /apis/<group>; undefined when not served. */
   apiGroup(name: string): Buffer | undefined {
-    if (name === '' || !servedGroups().some((g) => g.name === name)) return undefined;
+    if (name === '' || !this.served.groups().some((g) => g.name === name)) return undefined;
     return this.memo(`group:${name}`, () => ({
       kind: 'APIGroup',
       apiVersion: 'v1',
@@ -135,16 +149,20 @@ export class Discovery {
 
   /** GET /api/v1 or /apis/<group>/<version>; undefined when not served. */
   apiResourceList(group: string, version: string): Buffer | undefined {
-    const g = servedGroups().find((x) => x.name === group);
+    const g = this.served.groups().find((x) => x.name === group);
     if (!g?.versions.includes(version)) return undefined;
     return this.memo(`rl:${group}/${version}`, () =>
       group === ''
-        ? { kind: 'APIResourceList', groupVersion: version, resources: apiResources(group, version) }
+        ? {
+            kind: 'APIResourceList',
+            groupVersion: version,
+            resources: apiResources(this.served, group, version),
+          }
         : {
             kind: 'APIResourceList',
             apiVersion: 'v1',
             groupVersion: `${group}/${version}`,
-            resources: apiResources(group, version),
+            resources: apiResources(this.served, group, version),
           },
     );
   }
@@ -155,13 +173,14 @@ export class Discovery {
       kind: 'APIGroupDiscoveryList',
       apiVersion: `apidiscovery.k8s.io/${version}`,
       metadata: {},
-      items: servedGroups()
+      items: this.served
+        .groups()
         .filter((g) => (legacy ? g.name === '' : g.name !== ''))
         .map((g) => ({
           metadata: { ...(g.name !== '' ? { name: g.name } : {}), creationTimestamp: null },
           versions: g.versions.map((v) => ({
             version: v,
-            resources: aggregatedResources(g.name, v),
+            resources: aggregatedResources(this.served, g.name, v),
             freshness: 'Current',
           })),
         })),
@@ -174,8 +193,8 @@ export class Discovery {
   }
 }
 
-function aggregatedResources(group: string, version: string): unknown[] {
-  const rs = [...servedResourcesIn(group, version)].sort((a, b) =>
+function aggregatedResources(served: ServedAPIs, group: string, version: string): unknown[] {
+  const rs = [...served.resourcesIn(group, version)].sort((a, b) =>
     a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0,
   );
   return rs.map((r) => {

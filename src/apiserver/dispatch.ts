@@ -28,7 +28,7 @@ import { handleCreate, handleDelete, handleDeleteCollection, handleUpdate } from
 import { notFoundStatus } from './non-resource.js';
 import { convertHpaV1Request, isHpaV1Request } from './hpa-v1-conversion.js';
 import type { ServerContext } from './server.js';
-import { servedResource } from './served.js';
+import { handleCustomScale } from '../apiextensions/custom-resource-scale.js';
 import { isVirtual } from './stores.js';
 
 /** A resource request before its Store is known. */
@@ -84,7 +84,7 @@ async function handleConnect(
 /** Serves one resource request. */
 export async function handleResource(ctx: ServerContext, rr: ResourceRequest): Promise<void> {
   const { info } = rr;
-  const resource = servedResource(info.apiGroup, info.apiVersion, info.resource);
+  const resource = ctx.served.resource(info.apiGroup, info.apiVersion, info.resource);
   if (!resource) {
     if (isHpaV1Request(info)) {
       if (info.verb === 'patch') throw methodNotAllowed();
@@ -122,11 +122,21 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
     if (resource.plural === 'bindings') return handleBinding(s, ctx.stores.byName('', 'pods'));
     return handleReview(s, ctx.authorizer, ctx.authn);
   }
+  const custom = ctx.served.customResource(info.apiGroup, info.apiVersion, info.resource);
+  if (custom && verb === 'create' && custom.crd.metadata?.deletionTimestamp !== undefined) {
+    throw new StatusError({
+      reason: 'MethodNotAllowed',
+      code: 405,
+      message: 'create not allowed while custom resource definition is terminating',
+      details: {},
+    });
+  }
   const store = ctx.stores.get(resource);
   const s: Scope = {
     ...rr,
     resource,
     store,
+    ...(custom ? { custom } : {}),
     admit: (operation, dryRun) =>
       ctx.admission.hooksFor({
         operation,
@@ -162,7 +172,7 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
       }
       throw methodNotAllowed();
     case 'scale':
-      return handleScale(s, verb);
+      return custom ? handleCustomScale(s, custom, verb) : handleScale(s, verb);
     case 'binding':
       return handleBinding(s, store);
     case 'eviction':

@@ -101,11 +101,11 @@ export async function serveNonResource(
     return;
   }
   if (head === 'openapi') {
-    serveOpenAPI(res, parts, url, accept);
+    serveOpenAPI(res, parts, url, accept, ctx);
     return;
   }
   if (path === '/swagger-2.0.0.pb-v1') {
-    sendBytes(res, 200, openapiV2Protobuf(), OPENAPI_V2_PROTOBUF);
+    sendBytes(res, 200, openapiV2Protobuf(ctx.served.custom), OPENAPI_V2_PROTOBUF);
     return;
   }
   if (path === '/.well-known/openid-configuration') {
@@ -191,24 +191,32 @@ function serveDiscovery(
 const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 const PROTOBUF_V2_ACCEPT = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/;
 
-function serveOpenAPI(res: RawResponse, parts: string[], url: URL, accept: string | undefined): void {
+function serveOpenAPI(
+  res: RawResponse,
+  parts: string[],
+  url: URL,
+  accept: string | undefined,
+  ctx: ServerContext,
+): void {
+  // Custom resources' definitions join the built-in documents.
+  const custom = ctx.served.custom;
   if (parts[1] === 'v2' && parts.length === 2) {
     // kubectl up to 1.28 asks for gnostic protobuf only; other clients get JSON.
     if (accept !== undefined && PROTOBUF_V2_ACCEPT.test(accept)) {
-      sendBytes(res, 200, openapiV2Protobuf(), OPENAPI_V2_PROTOBUF);
+      sendBytes(res, 200, openapiV2Protobuf(custom), OPENAPI_V2_PROTOBUF);
       return;
     }
     const wantsJSON = !accept || /application\/json|\*\/\*/.test(accept);
     if (!wantsJSON) throw notAcceptable(['application/json', OPENAPI_V2_PROTOBUF]);
-    sendBytes(res, 200, openapiV2Document(), 'application/json');
+    sendBytes(res, 200, openapiV2Document(custom), 'application/json');
     return;
   }
   if (parts[1] === 'v3') {
     if (parts.length === 2) {
-      writeObject(res, 200, openapiV3Paths());
+      writeObject(res, 200, openapiV3Paths(custom));
       return;
     }
-    const doc = openapiV3Document(parts.slice(2).join('/'));
+    const doc = openapiV3Document(parts.slice(2).join('/'), custom);
     if (!doc) throw notFoundStatus();
     // A request with the current hash may be cached for a long time (upstream does this).
     if (url.searchParams.has('hash')) res.setHeader('Cache-Control', 'public, immutable');

@@ -2,9 +2,11 @@
 // document knows (alpha and beta included); like a default upstream 1.32 cluster, kts serves
 // GA versions only, and one version per resource so that no conversion between versions is
 // needed (HPA is served at autoscaling/v2, its preferred version). Discovery, OpenAPI,
-// routing and storage all read this one list.
+// routing and storage all read this one list, through a per-server ServedAPIs that adds the
+// custom resources of CustomResourceDefinitions.
 import { allGroups, resourcesIn } from '../api/registry.js';
 import type { GroupInfo, ResourceInfo } from '../api/registry-types.js';
+import { CustomResourceRegistry, type ServedCustomResource } from '../apiextensions/registry.js';
 
 // resource.k8s.io (DRA) was not GA in 1.32.
 const EXCLUDED_GROUPS = new Set(['resource.k8s.io']);
@@ -82,4 +84,77 @@ export function servedResource(group: string, version: string, plural: string): 
 /** Served resources of one group/version, in registry order. */
 export function servedResourcesIn(group: string, version: string): ResourceInfo[] {
   return get().resources.filter((r) => r.group === group && r.version === version);
+}
+
+/**
+ * What one API server serves: the built-in resources above plus the custom resources of its
+ * CustomResourceDefinitions, which come and go at run time. Discovery, routing and the
+ * Stores read this per-server view; the module functions above stay the built-ins alone.
+ */
+export class ServedAPIs {
+  private union: Served | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(readonly custom: CustomResourceRegistry = new CustomResourceRegistry()) {
+    custom.onChange(() => {
+      this.union = undefined;
+      for (const l of [...this.listeners]) l();
+    });
+  }
+
+  private get(): Served {
+    if (this.union) return this.union;
+    const base = get();
+    const entries = this.custom.current();
+    if (entries.length === 0) {
+      this.union = base;
+      return base;
+    }
+    const builtinGroups = new Set(base.groups.map((g) => g.name));
+    const resources = [...base.resources];
+    const byGVR = new Map(base.byGVR);
+    for (const e of entries) {
+      const k = `${e.info.group}/${e.info.version}/${e.info.plural}`;
+      // A CRD never shadows a built-in resource (the naming controller refuses such names).
+      if (byGVR.has(k)) continue;
+      byGVR.set(k, e.info);
+      resources.push(e.info);
+    }
+    const groups = [...base.groups];
+    for (const g of this.custom.groups()) if (!builtinGroups.has(g.name)) groups.push(g);
+    this.union = { groups, resources, byGVR };
+    return this.union;
+  }
+
+  /** Served API groups: the built-in ones in discovery order, then custom groups by name. */
+  groups(): readonly GroupInfo[] {
+    return this.get().groups;
+  }
+
+  /** Every served resource (custom ones after the built-ins). */
+  resources(): readonly ResourceInfo[] {
+    return this.get().resources;
+  }
+
+  /** The served resource at group/version/plural, if any. */
+  resource(group: string, version: string, plural: string): ResourceInfo | undefined {
+    return this.get().byGVR.get(`${group}/${version}/${plural}`);
+  }
+
+  /** Served resources of one group/version. */
+  resourcesIn(group: string, version: string): ResourceInfo[] {
+    return this.get().resources.filter((r) => r.group === group && r.version === version);
+  }
+
+  /** The custom resource served at group/version/plural, if that is one. */
+  customResource(group: string, version: string, plural: string): ServedCustomResource | undefined {
+    const e = this.custom.get(group, version, plural);
+    return e !== undefined && this.resource(group, version, plural) === e.info ? e : undefined;
+  }
+
+  /** Subscribes to changes of the served set; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }

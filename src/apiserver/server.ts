@@ -47,6 +47,13 @@ import type { UserInfo } from './endpoints/scope.js';
 import { ServiceAllocationRepair } from './registry/service-allocation-repair.js';
 import { ServiceAllocator } from './registry/service-allocator.js';
 import { serviceStrategyOverride } from './registry/service-strategy.js';
+import { CustomResourceDefinitionController } from '../apiextensions/crd-controller.js';
+import { crdStrategyOverride } from '../apiextensions/crd-strategy.js';
+import type { CustomResourceRegistry } from '../apiextensions/registry.js';
+import { ServedAPIs } from './served.js';
+
+// Why a request's signal aborts once its response is closed (nothing reads the reason).
+const RESPONSE_CLOSED = new Error('response closed');
 
 /** Options of `kts apiserver`. */
 export interface ApiServerOptions {
@@ -89,6 +96,8 @@ export interface ApiServer {
   kubeconfigPath: string;
   stores: StoreRegistry;
   storage: Storage;
+  /** The custom resources this server serves (its CRDs' established versions). */
+  customResources: CustomResourceRegistry;
   close(): Promise<void>;
 }
 
@@ -96,6 +105,10 @@ export interface ApiServer {
 export interface ServerContext {
   stores: StoreRegistry;
   storage: Storage;
+  /** What this server serves: built-in resources and custom resources (`served.custom`). */
+  served: ServedAPIs;
+  /** The custom resources of this server's CRDs (OpenAPI publishes their schemas from it). */
+  customResources: CustomResourceRegistry;
   discovery: Discovery;
   tokens: TokenIssuer;
   /** Request authentication, also answering TokenReviews. */
@@ -200,7 +213,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // Allocation keys live in the shared datastore, so API servers on it never hand out one value twice.
     { storage, ...(opts.onError !== undefined ? { onError: opts.onError } : {}) },
   );
-  const stores = new StoreRegistry(storage, defaultHooks(), serviceStrategyOverride(allocator));
+  const served = new ServedAPIs();
+  const serviceOverride = serviceStrategyOverride(allocator);
+  const stores = new StoreRegistry(
+    storage,
+    defaultHooks(),
+    (r) => crdStrategyOverride(r) ?? serviceOverride(r),
+    served,
+  );
   const tokens = new TokenIssuer(pki.serviceAccountKeyPem);
   // Bootstrap tokens are checked against the Secret watch cache (a map read per request).
   const secrets = stores.byName('', 'secrets');
@@ -221,7 +241,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const ctx: ServerContext = {
     stores,
     storage,
-    discovery: new Discovery({ serverAddress: `${advertise}:${opts.httpsPort}` }),
+    served,
+    customResources: served.custom,
+    discovery: new Discovery({ serverAddress: `${advertise}:${opts.httpsPort}`, served }),
     tokens,
     authn,
     metrics: new ApiServerMetrics(),
@@ -246,7 +268,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const info = parseRequestInfo(method, url);
     const finished = ctx.metrics.start(!['GET', 'HEAD', 'OPTIONS'].includes(method));
     rawRes.on('close', () => {
-      ac.abort();
+      // A shared reason: the default one is a new DOMException (with a stack) per request.
+      ac.abort(RESPONSE_CLOSED);
       inflight.delete(ac);
       const contentType = req.headers['content-type'];
       const dryRun = url.searchParams.get('dryRun') === 'All';
@@ -343,7 +366,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   });
   const port = (server.address() as AddressInfo).port;
-  ctx.discovery = new Discovery({ serverAddress: `${advertise}:${port}` });
+  ctx.discovery.close();
+  ctx.discovery = new Discovery({ serverAddress: `${advertise}:${port}`, served });
   // The repair's first round gives keys to Services stored before allocation keys existed.
   await allocator.start();
   const services = stores.byName('', 'services');
@@ -365,6 +389,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   await endpoints.start();
   await ensureBuiltinPriorityClasses(stores);
+  // Established CRDs are served before the server reports ready.
+  const crds = new CustomResourceDefinitionController(
+    stores.byName('apiextensions.k8s.io', 'customresourcedefinitions'),
+    served,
+    (entry) => stores.customStore(entry),
+    undefined,
+    opts.onError,
+  );
+  await crds.start();
   isReady = true;
   const url = `https://${advertise}:${port}`;
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
@@ -380,6 +413,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     kubeconfigPath,
     stores,
     storage,
+    customResources: served.custom,
     async close(): Promise<void> {
       isReady = false;
       // Leave the `kubernetes` endpoints before the listener goes, as upstream's reconciler does.
@@ -390,6 +424,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await closed;
       await repair.stop();
       await allocator.stop();
+      crds.close();
+      ctx.discovery.close();
       ctx.admission.close();
       aggregation.close();
       authorizer.close();

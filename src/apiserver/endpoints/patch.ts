@@ -30,6 +30,7 @@ import { mediaType } from './decode.js';
 import { apiVersionOf } from './render.js';
 import { parseWriteOptions, type Scope } from './scope.js';
 import { writeStored } from './write.js';
+import { checkCustomFields } from '../../apiextensions/field-validation.js';
 
 const PATCH_TYPES = [
   'application/json-patch+json',
@@ -103,6 +104,13 @@ export function makePatcher(
 
 const SMP = 'application/strategic-merge-patch+json';
 
+// Custom resources have no patch strategies: upstream refuses strategic merge patches.
+const CUSTOM_PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/apply-patch+yaml',
+];
+
 /**
  * The 422 upstream's patch handler answers when the patched object does not decode into its
  * type (strictly, under fieldValidation=Strict): an invalid `patch` field of no kind or
@@ -131,15 +139,19 @@ export async function handlePatch(s: Scope): Promise<void> {
     throw badRequest('force may not be set for non-apply patch');
   }
   const isApply = ct === 'application/apply-patch+yaml';
-  const def = definitionForGVK({
-    group: s.resource.group,
-    version: s.resource.version,
-    kind: s.resource.kind,
-  });
+  const custom = s.custom;
+  if (custom && !CUSTOM_PATCH_TYPES.includes(ct)) throw unsupportedMediaType(ct, CUSTOM_PATCH_TYPES);
+  const def = custom
+    ? undefined
+    : definitionForGVK({
+        group: s.resource.group,
+        version: s.resource.version,
+        kind: s.resource.kind,
+      });
   const patcher = makePatcher(s, ct, body, {
     kind: s.resource.kind,
     apiVersion: apiVersionOf(s.resource),
-    definition: def?.name,
+    definition: custom ? custom.info.definition : def?.name,
     force,
     manager: wo.fieldManager,
     explicitManager: wo.explicitManager,
@@ -151,7 +163,10 @@ export async function handlePatch(s: Scope): Promise<void> {
     { ...wo, managedFieldsDone: isApply },
     (cur) => {
       const next = patcher(cur);
-      if (def) {
+      if (custom) {
+        const failure = isApply ? undefined : (why: string) => patchInvalid(ct, body, next, why);
+        checkCustomFields(custom, next, [], wo.fieldValidation, s.warnings, failure);
+      } else if (def) {
         const failure = isApply ? undefined : (why: string) => patchInvalid(ct, body, next, why);
         const v = validateSchema(next, def, {
           mode: wo.fieldValidation,

@@ -5,7 +5,7 @@ import type { ResourceInfo } from '../../api/registry-types.js';
 import type { Representation } from '../negotiation.js';
 import type { KObject } from '../registry/object.js';
 import type { ListPage } from '../registry/store.js';
-import { buildTable, type IncludeObject } from '../printers/index.js';
+import { buildTableFor, type IncludeObject } from '../printers/index.js';
 
 /** apiVersion string of a resource's group/version. */
 export function apiVersionOf(r: { group: string; version: string }): string {
@@ -38,9 +38,7 @@ export function renderObject(
 ): string {
   switch (rep.kind) {
     case 'table':
-      return JSON.stringify(
-        buildTable(r.group, r.plural, [obj], { includeObject, now, version: rep.version }),
-      );
+      return JSON.stringify(buildTableFor(r, [obj], { includeObject, now, version: rep.version }));
     case 'partial':
       return JSON.stringify(partial(obj, rep.version));
     default:
@@ -60,9 +58,8 @@ export function renderList(
   if (page.continue) metadata.continue = page.continue;
   if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
   if (rep.kind === 'table') {
-    const t = buildTable(
-      r.group,
-      r.plural,
+    const t = buildTableFor(
+      r,
       page.items.map((e) => e.obj),
       { includeObject, now, version: rep.version },
     );

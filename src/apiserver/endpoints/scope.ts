@@ -1,6 +1,7 @@
 // Everything one resource request carries through the handlers, and the parsing of the
 // write options every mutating verb shares (dryRun, fieldManager, fieldValidation).
 import type { ResourceInfo } from '../../api/registry-types.js';
+import type { ServedCustomResource } from '../../apiextensions/registry.js';
 import type { FieldValidationMode } from '../../api/validation/schema-validate.js';
 import { badRequest, invalid } from '../../machinery/status-error.js';
 import type { RawRequest, RawResponse } from '../http.js';
@@ -31,6 +32,8 @@ export interface Scope {
   warnings: string[];
   /** The admission chain's hooks for this request and operation (absent: no admission). */
   admit?: (operation: AdmissionOperation, dryRun: boolean) => AdmissionHooks;
+  /** Set when the resource is a custom resource (its CRD, version and schema). */
+  custom?: ServedCustomResource;
 }
 
 /** Write options parsed from the query, plus the schema-validation mode. */

@@ -79,19 +79,23 @@ function applyScale(s: Scope, cur: KObject, scale: KObject): KObject {
       'the object has been modified; please apply your changes to the latest version and try again',
     );
   }
+  spec(cur).replicas = scaleReplicas(scale, s.info.name);
+  return cur;
+}
+
+/** A Scale's `spec.replicas`, validated as upstream's Scale validation (422 when negative). */
+export function scaleReplicas(scale: KObject, name: string): number {
   const replicas = isObject(scale.spec) ? (scale.spec as Obj).replicas : undefined;
-  const errs: FieldError[] = [];
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    errs.push({
+    const err: FieldError = {
       type: 'FieldValueInvalid',
       field: 'spec.replicas',
       badValue: replicas ?? null,
       detail: 'must be greater than or equal to 0',
-    });
+    };
+    throw invalid('Scale', 'autoscaling', name, [err]);
   }
-  if (errs.length > 0) throw invalid('Scale', 'autoscaling', s.info.name, errs);
-  spec(cur).replicas = replicas;
-  return cur;
+  return replicas;
 }
 
 /** GET/PUT/PATCH …/scale */

@@ -7,12 +7,12 @@ import { resourceExpired, type Status, toStatusError } from '../../machinery/sta
 import { StorageError } from '../../storage/storage.js';
 import type { RawResponse } from '../http.js';
 import type { Representation } from '../negotiation.js';
-import { buildTable, type IncludeObject } from '../printers/index.js';
+import { buildTableFor, type IncludeObject } from '../printers/index.js';
 import type { ListQuery } from '../registry/list-options.js';
 import { parseRV } from '../registry/list-options.js';
 import type { KObject } from '../registry/object.js';
 import type { Store } from '../registry/store.js';
-import { type CacheEntry, type CacheEvent, decodeEntry } from '../registry/watch-cache.js';
+import type { CacheEntry, CacheEvent } from '../registry/watch-cache.js';
 import { apiVersionOf, partial, withTypeMeta } from './render.js';
 
 /** Most bytes a watch may have queued for a slow client before it is closed. */
@@ -84,7 +84,7 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
   };
   const render = (obj: KObject): unknown => {
     if (w.rep.kind === 'table') {
-      const t = buildTable(r.group, r.plural, [obj], {
+      const t = buildTableFor(r, [obj], {
         includeObject: w.includeObject,
         now: w.now(),
         version: w.rep.version,
@@ -195,9 +195,9 @@ export async function serveWatch(store: Store, w: WatchRequest): Promise<void> {
       void (async () => {
         try {
           for await (const ev of sw) {
-            const cur = decodeEntry(store.prefix, ev.key, ev.value, ev.modRevision);
+            const cur = store.decodeEntry(ev.key, ev.value, ev.modRevision);
             const prev: CacheEntry | undefined = ev.prevValue
-              ? decodeEntry(store.prefix, ev.key, ev.prevValue, ev.modRevision)
+              ? store.decodeEntry(ev.key, ev.prevValue, ev.modRevision)
               : undefined;
             onEvent({ type: ev.type, rv: ev.modRevision, cur, ...(prev ? { prev } : {}) });
           }

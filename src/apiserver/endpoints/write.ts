@@ -2,15 +2,16 @@
 // its body, runs schema validation per fieldValidation, then hands the object to the
 // generic Store, which owns everything after that.
 import { isCSRResource, stampCSRRequester } from '../auth/csr-requester.js';
+import { checkCustomFields } from '../../apiextensions/field-validation.js';
 import { definitionForGVK } from '../../api/schema.js';
 import { undecodable, validateSchema } from '../../api/validation/schema-validate.js';
-import { badRequest } from '../../machinery/status-error.js';
+import { badRequest, unsupportedMediaType } from '../../machinery/status-error.js';
 import { type RawResponse, readBody, successStatus, writeObject } from '../http.js';
 import { parseListQuery, queryBool } from '../registry/list-options.js';
 import type { KObject } from '../registry/object.js';
 import { isObject, renderedJSON } from '../registry/object.js';
 import type { DeleteOpts } from '../registry/store.js';
-import { decodeObjectBody } from './decode.js';
+import { decodeObjectBody, mediaType } from './decode.js';
 import { apiVersionOf, withTypeMeta } from './render.js';
 import { type ParsedWriteOptions, parseWriteOptions, type Scope } from './scope.js';
 
@@ -37,6 +38,10 @@ export function checkTypeMeta(
 
 /** Structural validation of a body per fieldValidation; warnings go to the response. */
 export function checkSchema(s: Scope, obj: KObject, duplicates: string[], wo: ParsedWriteOptions): void {
+  if (s.custom) {
+    checkCustomFields(s.custom, obj, duplicates, wo.fieldValidation, s.warnings);
+    return;
+  }
   if (wo.fieldValidation === 'Ignore' && duplicates.length === 0) {
     // Type errors still fail in Ignore mode, so validate anyway (cheap), only the unknown
     // field reporting is dropped.
@@ -63,6 +68,17 @@ export async function readObject(s: Scope): Promise<{ obj: KObject; duplicates: 
   if (body.length === 0) throw badRequest("Object 'Kind' is missing in ''");
   // Other subresources decode a kind of their own (Scale, Eviction, Binding, …).
   const main = s.info.subresource === '' || s.info.subresource === 'status';
+  // Custom objects have no protobuf form: upstream's CR handler knows JSON and YAML only.
+  if (
+    s.custom &&
+    main &&
+    mediaType(s.req.headers['content-type']) === 'application/vnd.kubernetes.protobuf'
+  ) {
+    throw unsupportedMediaType('application/vnd.kubernetes.protobuf', [
+      'application/json',
+      'application/yaml',
+    ]);
+  }
   return decodeObjectBody(s.req.headers['content-type'], body, main ? s.resource.kind : undefined);
 }
 

@@ -174,6 +174,16 @@ function defFor(gvk: GroupVersionKind): string | undefined {
   return definitionForGVK(gvk)?.name;
 }
 
+/** How the routes of resources outside the schema table (custom resources) differ. */
+export interface RouteOptions {
+  /** Definition names of kinds the schema table does not know (falls back to the table). */
+  definition?: (gvk: GroupVersionKind) => string | undefined;
+  /** PATCH content types (custom resources take no strategic merge patch). */
+  patchTypes?: readonly string[];
+  /** DELETE always answers a Status (no per-resource exceptions). */
+  deleteReturnsStatus?: boolean;
+}
+
 /** Builds the routes of one group/version; a small class so helpers share the context. */
 class GroupVersionRoutes {
   readonly routes: Route[] = [];
@@ -184,10 +194,15 @@ class GroupVersionRoutes {
   constructor(
     private readonly group: string,
     private readonly version: string,
+    private readonly opts: RouteOptions = {},
   ) {
     this.prefix = gvPrefix(group, version);
     this.tag = gvTag(group, version);
     this.gvWord = toOperationIdPart(groupWord(group), true) + toOperationIdPart(version, true);
+  }
+
+  private defFor(gvk: GroupVersionKind): string | undefined {
+    return this.opts.definition?.(gvk) ?? defFor(gvk);
   }
 
   private add(
@@ -222,7 +237,7 @@ class GroupVersionRoutes {
     const item = `${coll}/{name}`;
     const collParams = r.namespaced ? [pathParam('namespace'), PRETTY] : [PRETTY];
     const itemParams = [pathParam('name'), ...collParams];
-    const listDef = defFor({ group: r.group, version: r.version, kind: r.listKind });
+    const listDef = this.defFor({ group: r.group, version: r.version, kind: r.listKind });
 
     if (has('list') && listDef !== undefined) {
       this.add(coll, 'get', 'list', `${ns}${r.kind}`, {
@@ -276,7 +291,11 @@ class GroupVersionRoutes {
         gvk,
         params: [...itemParams, ...DELETE_PARAMS],
         body: { schema: { def: DELETE_OPTIONS }, contentTypes: ANY, required: false },
-        responses: ok(DELETE_RETURNS_OBJECT.has(key) ? def : STATUS, OBJECT_TYPES, ['200', '202']),
+        responses: ok(
+          DELETE_RETURNS_OBJECT.has(key) && this.opts.deleteReturnsStatus !== true ? def : STATUS,
+          OBJECT_TYPES,
+          ['200', '202'],
+        ),
       });
     }
     if (has('watch')) {
@@ -321,7 +340,7 @@ class GroupVersionRoutes {
       action: 'patch',
       gvk,
       params: [...params, ...PATCH_PARAMS],
-      body: { schema: { def: PATCH }, contentTypes: PATCH_TYPES, required: true },
+      body: { schema: { def: PATCH }, contentTypes: this.opts.patchTypes ?? PATCH_TYPES, required: true },
       responses: ok(def, OBJECT_TYPES, ['200', '201']),
     });
   }
@@ -359,7 +378,7 @@ class GroupVersionRoutes {
       });
       return;
     }
-    const def = defFor(gvk);
+    const def = this.defFor(gvk);
     if (def === undefined) return;
     if (has('get')) {
       this.add(path, 'get', 'read', rest, {
@@ -434,9 +453,19 @@ const CONNECT_PARAMS: Record<string, Param[]> = {
 
 /** The routes of one served group/version (discovery, resources, subresources). */
 export function groupVersionRoutes(group: string, version: string): Route[] {
-  const b = new GroupVersionRoutes(group, version);
+  return resourceRoutes(group, version, servedResourcesIn(group, version));
+}
+
+/** The routes of a group/version serving the given resources (discovery included). */
+export function resourceRoutes(
+  group: string,
+  version: string,
+  resources: readonly ResourceInfo[],
+  opts: RouteOptions = {},
+): Route[] {
+  const b = new GroupVersionRoutes(group, version, opts);
   b.discovery();
-  for (const r of servedResourcesIn(group, version)) b.resource(r);
+  for (const r of resources) b.resource(r);
   return b.routes;
 }
 

@@ -5,6 +5,7 @@
 // google/gnostic's openapiv2/OpenAPIv2.proto; JSON maps become repeated (name, value) pairs and
 // free-form values (vendor extensions, enums, defaults) travel as YAML text, which JSON is.
 import { ProtoWriter, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../../api/codec/protobuf-wire.js';
+import type { CustomResourceRegistry } from '../../apiextensions/registry.js';
 import { openapiV2Document } from './v2.js';
 
 type Obj = { readonly [key: string]: unknown };
@@ -341,9 +342,19 @@ export function encodeV2Document(doc: Obj): Uint8Array {
 }
 
 let cached: Uint8Array | undefined;
+const customCache = new WeakMap<Uint8Array, Uint8Array>();
 
-/** The protobuf bytes of the Swagger 2.0 document; built once, then cached. */
-export function openapiV2Protobuf(): Uint8Array {
+/** The protobuf bytes of the Swagger 2.0 document (custom resources of `custom` included); cached. */
+export function openapiV2Protobuf(custom?: CustomResourceRegistry): Uint8Array {
+  if (custom !== undefined && custom.current().length > 0) {
+    const json = openapiV2Document(custom);
+    let pb = customCache.get(json);
+    if (pb === undefined) {
+      pb = encodeV2Document(asObj(JSON.parse(new TextDecoder().decode(json))) ?? {});
+      customCache.set(json, pb);
+    }
+    return pb;
+  }
   if (cached === undefined) {
     const json: unknown = JSON.parse(new TextDecoder().decode(openapiV2Document()));
     cached = encodeV2Document(asObj(json) ?? {});

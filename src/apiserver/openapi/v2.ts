@@ -2,15 +2,11 @@
 // serves, the same content as the v3 documents. kubectl (1.27/1.28 for validation) asks for v2
 // as gnostic protobuf, which `v2-protobuf.ts` encodes from this document; this JSON form is
 // for other clients (client libraries, kustomize, editors) that accept JSON.
-import {
-  documentSources,
-  type Param,
-  type PathItem,
-  pathItems,
-  type Route,
-  referencedDefinitions,
-} from './routes.js';
-import { definitionClosure, type JsonObject, refTo, renderDefinitions } from './schema-json.js';
+import type { CustomResourceRegistry } from '../../apiextensions/registry.js';
+import { customResourceDocuments } from './custom-documents.js';
+import { documentSources, type Param, type PathItem, pathItems, type Route } from './routes.js';
+import { type JsonObject, refTo } from './schema-json.js';
+import { mergeDefinitions } from './v3.js';
 
 const REASONS: Record<string, string> = {
   '200': 'OK',
@@ -77,29 +73,40 @@ function renderPathItem(item: PathItem): JsonObject {
   return out;
 }
 
-/** Builds the Swagger 2.0 document object for a set of routes. */
-export function buildV2Document(routes: readonly Route[]): JsonObject {
+/** Builds the Swagger 2.0 document object for a set of routes (plus already rendered `extra` definitions). */
+export function buildV2Document(routes: readonly Route[], extra: JsonObject = {}): JsonObject {
   const paths: JsonObject = {};
   for (const item of pathItems(routes)) paths[item.path] = renderPathItem(item);
   return {
     swagger: '2.0',
     info: { title: 'Kubernetes', version: 'unversioned' },
     paths,
-    definitions: renderDefinitions(definitionClosure(referencedDefinitions(routes)), 'v2'),
+    definitions: mergeDefinitions(routes, extra, 'v2'),
     securityDefinitions: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header' } },
     security: [{ BearerToken: [] }],
   };
 }
 
+let cachedRoutes: Route[] | undefined;
 let cached: Uint8Array | undefined;
 
-/** The JSON bytes of the Swagger 2.0 document; built once, then cached. */
-export function openapiV2Document(): Uint8Array {
-  if (cached === undefined) {
-    const routes = documentSources()
-      .flatMap((s) => s.routes)
-      .filter((r) => r.validationOnly !== true);
-    cached = new TextEncoder().encode(JSON.stringify(buildV2Document(routes)));
+function builtinRoutes(): Route[] {
+  cachedRoutes ??= documentSources()
+    .flatMap((s) => s.routes)
+    .filter((r) => r.validationOnly !== true);
+  return cachedRoutes;
+}
+
+/**
+ * The JSON bytes of the Swagger 2.0 document, with the custom resources of `custom` (one API
+ * server's CRDs) merged in; the built-in part is built once, the whole per custom-set change.
+ */
+export function openapiV2Document(custom?: CustomResourceRegistry): Uint8Array {
+  if (custom !== undefined && custom.current().length > 0) {
+    return customResourceDocuments(custom).v2((routes, extra) =>
+      new TextEncoder().encode(JSON.stringify(buildV2Document([...builtinRoutes(), ...routes], extra))),
+    );
   }
+  cached ??= new TextEncoder().encode(JSON.stringify(buildV2Document(builtinRoutes())));
   return cached;
 }

@@ -5,12 +5,15 @@
 // handles in there: a kind missing from v3 sends it to /openapi/v2 as protobuf, which kts
 // does not serve. All documents are built together on first use and kept as bytes.
 import { createHash } from 'node:crypto';
+import type { CustomResourceRegistry } from '../../apiextensions/registry.js';
+import { customResourceDocuments } from './custom-documents.js';
 import {
   documentSources,
   type Param,
   type PathItem,
   pathItems,
   type Response,
+  META,
   type Route,
   referencedDefinitions,
   type SchemaRef,
@@ -97,17 +100,33 @@ function renderPathItem(item: PathItem): JsonObject {
   return out;
 }
 
-/** Builds the v3 document object for a set of routes. */
-export function buildV3Document(routes: readonly Route[]): JsonObject {
+/**
+ * Builds the v3 document object for a set of routes; `extra` holds definitions that are not
+ * in the schema table (custom resources), rendered already, which may refer to meta types.
+ */
+export function buildV3Document(routes: readonly Route[], extra: JsonObject = {}): JsonObject {
   const paths: JsonObject = {};
   for (const item of pathItems(routes)) paths[item.path] = renderPathItem(item);
-  const names = definitionClosure(referencedDefinitions(routes));
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'unversioned' },
     paths,
-    components: { schemas: renderDefinitions(names, 'v3') },
+    components: { schemas: mergeDefinitions(routes, extra, 'v3') },
   };
+}
+
+/** Table definitions the routes reach, plus `extra` (and the meta types extra refers to), by name. */
+export function mergeDefinitions(
+  routes: readonly Route[],
+  extra: JsonObject,
+  dialect: 'v2' | 'v3',
+): JsonObject {
+  const roots = referencedDefinitions(routes).filter((n) => !Object.hasOwn(extra, n));
+  if (Object.keys(extra).length > 0) roots.push(`${META}.ObjectMeta`, `${META}.ListMeta`);
+  const all: JsonObject = { ...renderDefinitions(definitionClosure(roots), dialect), ...extra };
+  const out: JsonObject = {};
+  for (const k of Object.keys(all).sort()) out[k] = all[k];
+  return out;
 }
 
 /** Upstream's document hash: SHA-512 of the bytes, upper-case hex. */
@@ -130,10 +149,25 @@ function all(): Map<string, Built> {
   return built;
 }
 
-/** The /openapi/v3 index: every document key with its hash-pinned URL. */
-export function openapiV3Paths(): OpenAPIV3Index {
+function customBuilt(custom: CustomResourceRegistry | undefined): ReadonlyMap<string, Built> {
+  if (custom === undefined) return new Map();
+  return customResourceDocuments(custom).v3((routes, extra) => {
+    const bytes = new TextEncoder().encode(JSON.stringify(buildV3Document(routes, extra)));
+    return { bytes, hash: documentHash(bytes) };
+  });
+}
+
+/**
+ * The /openapi/v3 index: every document key with its hash-pinned URL, the custom resource
+ * groups of `custom` (one API server's CRDs) included.
+ */
+export function openapiV3Paths(custom?: CustomResourceRegistry): OpenAPIV3Index {
+  const entries = new Map(all());
+  for (const [key, b] of customBuilt(custom)) if (!entries.has(key)) entries.set(key, b);
   const paths: Record<string, OpenAPIV3PathEntry> = {};
-  for (const [key, b] of all()) paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${b.hash}` };
+  for (const key of [...entries.keys()].sort()) {
+    paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${entries.get(key)!.hash}` };
+  }
   return { paths };
 }
 
@@ -149,11 +183,13 @@ function normaliseKey(path: string): string {
  * The JSON bytes of one v3 document, by index key (`apis/apps/v1`); a leading `/`, an
  * `/openapi/v3/` prefix and a query string are tolerated. Undefined for unknown keys.
  */
-export function openapiV3Document(path: string): Uint8Array | undefined {
-  return all().get(normaliseKey(path))?.bytes;
+export function openapiV3Document(path: string, custom?: CustomResourceRegistry): Uint8Array | undefined {
+  const key = normaliseKey(path);
+  return all().get(key)?.bytes ?? customBuilt(custom).get(key)?.bytes;
 }
 
 /** The hash of one v3 document (for ETag / immutable caching), by index key. */
-export function openapiV3Hash(path: string): string | undefined {
-  return all().get(normaliseKey(path))?.hash;
+export function openapiV3Hash(path: string, custom?: CustomResourceRegistry): string | undefined {
+  const key = normaliseKey(path);
+  return all().get(key)?.hash ?? customBuilt(custom).get(key)?.hash;
 }

@@ -15,7 +15,9 @@ export {
   type TableRow,
   type TableRowCondition,
   DEFAULT_PRINTER,
+  attachPrinter,
   buildTable,
+  buildTableFor,
   buildTableWith,
   resourcePrinter,
 } from './table.js';

@@ -2,6 +2,7 @@
 // and the one function that builds it. As upstream's server-side printing does, every row
 // carries the wide (`-o wide`, priority 1) cells too: kubectl drops the columns it does
 // not show, so the server never needs to know whether the user asked for them.
+import type { ResourceInfo } from '../../api/registry-types.js';
 import type { KObject } from '../registry/object.js';
 import { printerFor } from './registry.js';
 
@@ -129,6 +130,20 @@ export function buildTable(
   opts: BuildTableOptions,
 ): Table {
   return buildTableWith(resourcePrinter(group, plural), objects, opts);
+}
+
+// Custom resources bring their printer with their ResourceInfo (additionalPrinterColumns);
+// keyed by the info object, so each API server's custom resources stay its own.
+const attached = new WeakMap<ResourceInfo, ResourcePrinter>();
+
+/** Gives a resource (a custom resource version) its own printer. */
+export function attachPrinter(r: ResourceInfo, printer: ResourcePrinter): void {
+  attached.set(r, printer);
+}
+
+/** Builds a Table for objects of a resource, with its attached printer if it has one. */
+export function buildTableFor(r: ResourceInfo, objects: KObject[], opts: BuildTableOptions): Table {
+  return buildTableWith(attached.get(r) ?? resourcePrinter(r.group, r.plural), objects, opts);
 }
 
 /** Builds a Table with a given printer (custom resources bring their own columns). */

@@ -138,6 +138,19 @@ export function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
+/**
+ * How a Store's objects differ from what storage holds (custom resources served at several
+ * versions with `conversion: None`): objects are written at the storage version and read
+ * back at the Store's own version, the apiVersion rewritten and `onRead` applied
+ * (defaulting from the schema), as upstream's None converter and its storage decoder do.
+ */
+export interface StoreView {
+  /** The apiVersion written to storage (default: the resource's own). */
+  storageAPIVersion?: string;
+  /** Applied in place to every object read from storage, after its apiVersion is rewritten. */
+  onRead?(obj: KObject): void;
+}
+
 /** The generic Store of one resource. */
 export class Store {
   readonly resource: ResourceInfo;
@@ -147,22 +160,35 @@ export class Store {
   readonly cache: WatchCache;
   private readonly fieldNames: Set<string>;
   private readonly apiVersion: string;
+  private readonly storageAPIVersion: string;
   /** What every stored object of this resource starts with (see `encode`). */
   private readonly head: string | undefined;
+  /** Set when objects are read at another version or transformed on read (see StoreView). */
+  private readonly view: StoreView | undefined;
 
   constructor(
     readonly strategy: Strategy,
     readonly storage: Storage,
     private readonly hooks: ObjectHooks,
     private readonly clock: () => Date = () => new Date(),
+    view?: StoreView,
   ) {
     this.resource = strategy.resource;
     this.gr = { group: this.resource.group, resource: this.resource.plural };
     this.prefix = `/registry/${this.resource.group === '' ? 'core' : this.resource.group}/${this.resource.plural}/`;
-    this.cache = new WatchCache(storage, this.prefix);
     this.apiVersion =
       this.resource.group === '' ? this.resource.version : `${this.resource.group}/${this.resource.version}`;
-    this.head = storedHead(this.resource.kind, this.apiVersion);
+    this.storageAPIVersion = view?.storageAPIVersion ?? this.apiVersion;
+    this.view =
+      view !== undefined && (view.onRead !== undefined || this.storageAPIVersion !== this.apiVersion)
+        ? view
+        : undefined;
+    this.cache = new WatchCache(
+      storage,
+      this.prefix,
+      this.view !== undefined ? { decoder: (key, value, rv) => this.decodeEntry(key, value, rv) } : {},
+    );
+    this.head = storedHead(this.resource.kind, this.storageAPIVersion);
     this.fieldNames = new Set([
       'metadata.name',
       'metadata.namespace',
@@ -214,7 +240,21 @@ export class Store {
   private decode(kv: KeyValue): KObject {
     const obj = JSON.parse(dec.decode(kv.value)) as KObject;
     meta(obj).resourceVersion = String(kv.modRevision);
+    if (this.view !== undefined) this.toView(obj);
     return obj;
+  }
+
+  private toView(obj: KObject): void {
+    obj.apiVersion = this.apiVersion;
+    this.view?.onRead?.(obj);
+  }
+
+  /** A watch-cache entry for stored bytes, as this Store's clients see the object. */
+  decodeEntry(key: string, value: Uint8Array, rv: number): CacheEntry {
+    const e = decodeEntry(this.prefix, key, value, rv);
+    if (this.view === undefined) return e;
+    this.toView(e.obj);
+    return { ...e, json: JSON.stringify(e.obj) };
   }
 
   // Stored objects carry kind and apiVersion first, as upstream serialises them, and no
@@ -226,7 +266,12 @@ export class Store {
       const { resourceVersion: _rv, selfLink: _sl, ...mrest } = m;
       m = mrest;
     }
-    return JSON.stringify({ kind: this.resource.kind, apiVersion: this.apiVersion, metadata: m, ...rest });
+    return JSON.stringify({
+      kind: this.resource.kind,
+      apiVersion: this.storageAPIVersion,
+      metadata: m,
+      ...rest,
+    });
   }
 
   /**
@@ -236,7 +281,9 @@ export class Store {
    */
   private committed(key: string, obj: KObject, text: string, rv: number): void {
     meta(obj).resourceVersion = String(rv);
-    const json = spliceResourceVersion(text, this.head, rv) ?? JSON.stringify(obj);
+    const json =
+      (this.storageAPIVersion === this.apiVersion ? spliceResourceVersion(text, this.head, rv) : undefined) ??
+      JSON.stringify(obj);
     this.cache.offer(key, rv, obj, json);
     rememberJSON(obj, json);
   }
@@ -346,7 +393,7 @@ export class Store {
           ...(cont !== undefined ? { continue: cont } : {}),
         });
         for (const kv of page.items) {
-          const e = decodeEntry(this.prefix, kv.key, kv.value, kv.modRevision);
+          const e = this.decodeEntry(kv.key, kv.value, kv.modRevision);
           if (!filtered || this.matches(e.obj, q)) items.push(e);
         }
         const rv = String(page.revision);

@@ -94,6 +94,8 @@ export function spliceResourceVersion(
 export interface WatchCacheOptions {
   /** Events kept for watch resumption. */
   capacity?: number;
+  /** Builds entries from stored bytes (default: `decodeEntry`). */
+  decoder?: Decoder;
 }
 
 /** An in-memory mirror of one storage prefix. */
@@ -120,7 +122,10 @@ export class WatchCache {
     options: WatchCacheOptions = {},
   ) {
     this.capacity = options.capacity ?? 4096;
+    this.decode = options.decoder ?? ((key, value, rv) => decodeEntry(this.prefix, key, value, rv));
   }
+
+  private readonly decode: Decoder;
 
   /** Loads the prefix and starts following it; resolves once the initial list is in. */
   start(): Promise<void> {
@@ -138,7 +143,7 @@ export class WatchCache {
       });
       revision = page.revision;
       for (const kv of page.items) {
-        const e = decodeEntry(this.prefix, kv.key, kv.value, kv.modRevision);
+        const e = this.decode(kv.key, kv.value, kv.modRevision);
         this.entries.set(kv.key, e);
       }
       cont = page.continue;
@@ -183,7 +188,7 @@ export class WatchCache {
     const prev = this.entries.get(ev.key);
     let cur: CacheEntry;
     if (ev.type === 'DELETED') {
-      const base = prev ?? decodeEntry(this.prefix, ev.key, ev.value, ev.modRevision);
+      const base = prev ?? this.decode(ev.key, ev.value, ev.modRevision);
       // A deleted object is reported with the revision of the delete, as upstream does.
       const obj = {
         ...base.obj,
@@ -195,10 +200,7 @@ export class WatchCache {
     } else {
       const h = this.handoff.get(ev.key);
       if (h !== undefined) this.handoff.delete(ev.key);
-      cur =
-        h !== undefined && h.rv === ev.modRevision
-          ? h
-          : decodeEntry(this.prefix, ev.key, ev.value, ev.modRevision);
+      cur = h !== undefined && h.rv === ev.modRevision ? h : this.decode(ev.key, ev.value, ev.modRevision);
       this.entries.set(ev.key, cur);
     }
     const ce: CacheEvent = { type: ev.type, rv: ev.modRevision, cur, ...(prev ? { prev } : {}) };
@@ -328,11 +330,17 @@ export class WatchCache {
     return { items, rv: this.rev, unsubscribe: () => this.listeners.delete(listener) };
   }
 
-  /** Stops following storage. */
-  close(): void {
+  /**
+   * Stops following storage. With `reason` the subscribed watchers are told to start over
+   * (their resource was replaced, e.g. a custom resource whose CRD changed) instead of
+   * being left waiting for events that will never come.
+   */
+  close(reason?: string): void {
     this.closed = true;
     this.watch?.close();
+    const listeners = [...this.listeners];
     this.listeners.clear();
+    if (reason !== undefined) for (const l of listeners) l.terminate(reason);
   }
 }
 

@@ -19,7 +19,7 @@
 // client (PartialObjectMetadata): an object's kind comes from the resource it was listed
 // from, not from the object, and writes are patches of metadata (never a full PUT).
 import { waitForCacheSync } from '../../client/cache/informer-factory.js';
-import type { SharedIndexInformer } from '../../client/cache/shared-informer.js';
+import { SharedIndexInformer } from '../../client/cache/shared-informer.js';
 import { unwrapTombstone } from '../../client/cache/store.js';
 import type { Clock } from '../../client/clock.js';
 import { type Client, gvr, type KubeObject, type ResourceClient } from '../../client/interface.js';
@@ -69,6 +69,25 @@ export function collectableResources(resources: readonly ResourceInfo[]): Resour
   );
 }
 
+/** How often the collector re-learns the custom resources (upstream's discovery resync). */
+export const CUSTOM_RESOURCE_RESYNC_MS = 30_000;
+
+// A custom resource the collector follows with an informer of its own, stopped when the
+// resource stops being served (shared informers cannot be stopped one by one).
+interface CustomMonitor {
+  info: ResourceInfo;
+  stop: AbortController;
+  informer: SharedIndexInformer<KubeObject>;
+}
+
+/** Where the collector learns custom resources: a lister and a change notification. */
+export interface CustomResourceSource {
+  /** The custom resources served now. */
+  discover(): Promise<readonly ResourceInfo[]>;
+  /** Calls `onChange` when the set may have changed (CRD events); returns the unsubscribe. */
+  watch?(onChange: () => void): () => void;
+}
+
 function gvString(group: string, version: string): string {
   return group === '' ? version : `${group}/${version}`;
 }
@@ -88,9 +107,21 @@ export class GarbageCollector implements Controller {
   private readonly log: Logger;
   private readonly workers: number;
   private readonly clock: Clock;
+  private readonly builtinKinds: Set<string>;
+  private readonly custom = new Map<string, CustomMonitor>();
+  private runSignal: AbortSignal | undefined;
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
 
-  /** A collector over `resources` (normally the served resources). */
-  constructor(ctx: ControllerContext, resources: readonly ResourceInfo[]) {
+  /**
+   * A collector over `resources` (normally the built-in resources) and the custom resources
+   * `customResources` reports, re-learnt every 30 s and whenever it signals a change.
+   */
+  constructor(
+    ctx: ControllerContext,
+    resources: readonly ResourceInfo[],
+    private readonly customResources?: CustomResourceSource,
+  ) {
     this.client = ctx.metadataClient ?? ctx.client;
     this.log = ctx.log;
     this.clock = ctx.clock;
@@ -104,6 +135,7 @@ export class GarbageCollector implements Controller {
       name: 'garbage_collector_attempt_to_orphan',
     });
     for (const r of resources) this.byKind.set(`${gvString(r.group, r.version)}/${r.kind}`, r);
+    this.builtinKinds = new Set(this.byKind.keys());
     const informers = ctx.metadataInformers ?? ctx.informers;
     for (const r of collectableResources(resources)) {
       this.informers.push({
@@ -118,7 +150,77 @@ export class GarbageCollector implements Controller {
     return this.nodes.get(uid);
   }
 
+  /** The custom resources being followed (for tests). */
+  customResourcesFollowed(): ResourceInfo[] {
+    return [...this.custom.values()].map((m) => m.info);
+  }
+
+  /** Re-learns the custom resources: follows new ones, stops following removed ones. */
+  resyncCustomResources(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
+      try {
+        do {
+          this.resyncAgain = false;
+          await this.resyncOnce();
+        } while (this.resyncAgain);
+      } finally {
+        this.resyncing = undefined;
+      }
+    })();
+    return this.resyncing;
+  }
+
+  private async resyncOnce(): Promise<void> {
+    const signal = this.runSignal;
+    if (!this.customResources || !signal || signal.aborted) return;
+    let found: readonly ResourceInfo[];
+    try {
+      found = await this.customResources.discover();
+    } catch (err) {
+      this.log.info('custom resource discovery failed', { error: String(err) });
+      return;
+    }
+    const want = new Map<string, ResourceInfo>();
+    for (const r of collectableResources(found)) {
+      const key = `${gvString(r.group, r.version)}/${r.kind}`;
+      if (!this.builtinKinds.has(key) && !want.has(key)) want.set(key, r);
+    }
+    for (const [key, m] of this.custom) {
+      const next = want.get(key);
+      if (next !== undefined && next.plural === m.info.plural && next.namespaced === m.info.namespaced)
+        continue;
+      m.stop.abort();
+      this.custom.delete(key);
+      this.byKind.delete(key);
+    }
+    for (const [key, r] of want) {
+      this.byKind.set(key, r);
+      if (this.custom.has(key)) continue;
+      const stop = new AbortController();
+      signal.addEventListener('abort', () => stop.abort(), { once: true });
+      const informer = new SharedIndexInformer<KubeObject>(
+        this.client.resource(gvr(r.group, r.version, r.plural)),
+        {
+          clock: this.clock,
+        },
+      );
+      const type = { apiVersion: gvString(r.group, r.version), kind: r.kind };
+      informer.addEventHandler({
+        onAdd: (o) => this.observe(o, type),
+        onUpdate: (_old, cur) => this.observe(cur, type),
+        onDelete: (o) => this.forget(unwrapTombstone(o).metadata?.uid ?? ''),
+      });
+      this.custom.set(key, { info: r, stop, informer });
+      void informer.run(stop.signal).catch(() => undefined);
+    }
+  }
+
   async run(signal: AbortSignal): Promise<void> {
+    this.runSignal = signal;
     const regs = this.informers.map(({ informer, type }) =>
       informer.addEventHandler({
         onAdd: (o) => this.observe(o, type),
@@ -126,6 +228,19 @@ export class GarbageCollector implements Controller {
         onDelete: (o) => this.forget(unwrapTombstone(o).metadata?.uid ?? ''),
       }),
     );
+    const unwatch = this.customResources?.watch?.(() => void this.resyncCustomResources());
+    let timer: { cancel(): void } | undefined;
+    const periodic = (): void => {
+      timer = this.clock.setTimeout(() => {
+        void this.resyncCustomResources().finally(() => {
+          if (!signal.aborted) periodic();
+        });
+      }, CUSTOM_RESOURCE_RESYNC_MS);
+    };
+    if (this.customResources) {
+      void this.resyncCustomResources();
+      periodic();
+    }
     // A resource whose list keeps failing must not stall collection of all the others.
     const ready = async (): Promise<boolean> => {
       const timeout = new AbortController();
@@ -155,6 +270,9 @@ export class GarbageCollector implements Controller {
       ]);
     } finally {
       for (const r of regs) r.remove();
+      unwatch?.();
+      timer?.cancel();
+      for (const m of this.custom.values()) m.stop.abort();
     }
   }
 

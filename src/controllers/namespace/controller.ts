@@ -136,8 +136,16 @@ export class NamespaceController implements Controller {
   private readonly log: Logger;
   private readonly workers: number;
 
-  /** A controller deleting the content of `resources` (normally every served resource). */
-  constructor(ctx: ControllerContext, resources: readonly ResourceInfo[]) {
+  /**
+   * A controller deleting the content of `resources` (normally every built-in resource) and
+   * of what `discover` finds when a namespace is deleted (custom resources, learnt through
+   * the client: they come and go while the controller runs).
+   */
+  constructor(
+    ctx: ControllerContext,
+    resources: readonly ResourceInfo[],
+    private readonly discover: () => Promise<readonly ResourceInfo[]> = async () => [],
+  ) {
     this.client = ctx.client;
     this.clock = ctx.clock;
     this.log = ctx.log;
@@ -205,8 +213,23 @@ export class NamespaceController implements Controller {
   /** Deletes every namespaced object of the namespace, then counts what is left. */
   async deleteAllContent(namespace: string): Promise<ContentResult> {
     const result: ContentResult = { remaining: new Map(), finalizers: new Map(), errors: [] };
+    let resources = this.resources;
+    try {
+      const known = new Set(resources.map((r) => `${r.group}/${r.plural}`));
+      const extra: ResourceInfo[] = [];
+      // One version per resource: the first discovered is the preferred one.
+      for (const r of deletableNamespacedResources(await this.discover())) {
+        const k = `${r.group}/${r.plural}`;
+        if (known.has(k)) continue;
+        known.add(k);
+        extra.push(r);
+      }
+      if (extra.length > 0) resources = [...resources, ...extra];
+    } catch (err) {
+      result.errors.push(`discovery: ${errorText(err)}`);
+    }
     await Promise.all(
-      this.resources.map(async (r) => {
+      resources.map(async (r) => {
         const client = this.client.resource<KubeObject>(gvr(r.group, r.version, r.plural));
         const gr = r.group === '' ? r.plural : `${r.plural}.${r.group}`;
         try {
