@@ -66,4 +66,23 @@ describe('event recorder', () => {
     assert.equal(combined[0]?.message, '(combined from similar events): attempt 11');
     await b.shutdown();
   });
+
+  it('shutdown drops what it cannot write within its grace instead of retrying forever', async () => {
+    // A client of a port nothing listens on: every write is refused and would be retried.
+    const dead = new RestClient({
+      ...loadKubeconfig(srv.server.kubeconfigPath),
+      server: 'https://127.0.0.1:1',
+      qps: 0,
+    });
+    const b = new EventBroadcaster({ client: dead });
+    const rec = b.newRecorder({ component: 'gone' });
+    const ref = { kind: 'Pod', namespace: 'default', name: 'late', uid: 'u-2', apiVersion: 'v1' };
+    for (let i = 0; i < 50; i++) rec.event(ref, 'Normal', `Reason${i}`, `event ${i}`);
+    const t0 = performance.now();
+    await b.shutdown(300);
+    const took = performance.now() - t0;
+    dead.close();
+    assert.ok(took < 2000, `shutdown took ${Math.round(took)} ms`);
+    await b.flush();
+  });
 });

@@ -69,6 +69,8 @@ export class EventBroadcaster {
   private readonly maxAttempts: number;
   private draining: Promise<void> | undefined;
   private stopped = false;
+  /** Aborts the write in flight once shutdown's grace is over. */
+  private readonly abort = new AbortController();
   private seq = 0;
 
   /** A broadcaster writing through `opts.client`. */
@@ -127,9 +129,27 @@ export class EventBroadcaster {
     while (this.draining !== undefined) await this.draining;
   }
 
-  /** Stops accepting events and waits for the queued ones to be written. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops accepting events and waits for the queued ones to be written, for at most
+   * `graceMs`: what is still queued then is dropped and the write in flight aborted, as
+   * upstream's broadcaster drops its queue on Shutdown. Without the bound, a component
+   * stopping after its API server (a test, a bench, a server going down) would retry
+   * hundreds of queued events against a closed port.
+   */
+  async shutdown(graceMs = 2000): Promise<void> {
     this.stopped = true;
+    if (this.draining === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), graceMs);
+    });
+    const timedOut = await Promise.race([this.flush().then(() => false), expired]);
+    clearTimeout(timer);
+    if (!timedOut) return;
+    if (this.queue.length > 0)
+      this.log.error('dropping queued events at shutdown', { count: this.queue.length });
+    this.queue.length = 0;
+    this.abort.abort();
     await this.flush();
   }
 
@@ -170,20 +190,23 @@ export class EventBroadcaster {
         let written: Event;
         if (r.patch !== undefined) {
           try {
-            written = await this.events.patch(ns, r.event.metadata.name ?? '', 'strategic', r.patch);
+            written = await this.events.patch(ns, r.event.metadata.name ?? '', 'strategic', r.patch, {
+              signal: this.abort.signal,
+            });
           } catch (err) {
             if (!isNotFound(err)) throw err;
             // The Event was deleted (TTL): start a new one, keeping the count.
             const fresh: Event = { ...r.event, metadata: { ...r.event.metadata } };
             delete fresh.metadata.resourceVersion;
-            written = await this.events.create(ns, fresh);
+            written = await this.events.create(ns, fresh, { signal: this.abort.signal });
           }
         } else {
-          written = await this.events.create(ns, r.event);
+          written = await this.events.create(ns, r.event, { signal: this.abort.signal });
         }
         this.correlator.written(written, r.key);
         return;
       } catch (err) {
+        if (this.abort.signal.aborted) return;
         this.log.error('unable to write event', {
           event: r.event.metadata.name,
           attempt,
