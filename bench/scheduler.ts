@@ -25,6 +25,9 @@
 //                   at most 5,000 such pods per group, so the 10,000 pods form 10 groups of
 //                   1,000 (each group anti-affine to itself, as the upstream template)
 //   topologySpread  maxSkew 1 over topology.kubernetes.io/zone (3 zones), DoNotSchedule
+// Each workload's line on stderr also gives the CPU each process spent per bound pod during
+// the timed window (from /proc; the machine's 2 cores are shared, so throughput follows the
+// load average, printed beside it, while CPU per pod barely does).
 // Prints a table, then as the last line:
 //   {"basic":{"podsPerSec":N},"antiAffinity":{"podsPerSec":N},"topologySpread":{"podsPerSec":N}}
 // Hollow nodes register, heartbeat and hold the bound pods; by default they do not play the
@@ -39,8 +42,8 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
 import { SharedIndexInformer } from '../src/client/cache/shared-informer.js';
@@ -120,6 +123,19 @@ async function stopChild(proc: ChildProcess | undefined): Promise<void> {
   clearTimeout(t);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (0 where unavailable). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the parenthesised command: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 // ---- workloads ------------------------------------------------------------------------
 
 type Workload = 'basic' | 'antiAffinity' | 'topologySpread';
@@ -172,6 +188,8 @@ interface Result {
   seconds: number;
   podsPerSec: number;
   timedOut: boolean;
+  /** CPU seconds each process used during the timed window (where it shares 2 cores). */
+  cpu: { scheduler: number; api: number; driver: number };
 }
 
 /** Starts a scheduler process; resolves once it reports ready (its wall-clock ms). */
@@ -184,6 +202,8 @@ async function runWorkload(
   timeoutMs: number,
   mode: Mode,
   startScheduler: StartScheduler,
+  apiPid: number | undefined,
+  runningScheduler: ChildProcess | undefined,
 ): Promise<Result> {
   const ns = `bench-${w.toLowerCase()}`;
   await client.resource(NAMESPACES).create('', { metadata: { name: ns } });
@@ -230,6 +250,8 @@ async function runWorkload(
     sched = s.proc;
     start = s.readyAt;
   }
+  const schedPid = (sched ?? runningScheduler)?.pid;
+  const cpu0 = { scheduler: cpuSeconds(schedPid), api: cpuSeconds(apiPid), driver: process.cpuUsage() };
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -247,6 +269,12 @@ async function runWorkload(
   ]);
   clearTimeout(timer);
   const end = timedOut ? Date.now() : lastBound;
+  const driverCpu = process.cpuUsage(cpu0.driver);
+  const cpu = {
+    scheduler: cpuSeconds(schedPid) - cpu0.scheduler,
+    api: cpuSeconds(apiPid) - cpu0.api,
+    driver: (driverCpu.user + driverCpu.system) / 1e6,
+  };
   await stopChild(sched);
   ac.abort();
   await watching;
@@ -262,6 +290,7 @@ async function runWorkload(
     seconds: Math.round(seconds * 100) / 100,
     podsPerSec: Math.round(n / seconds),
     timedOut,
+    cpu,
   };
 }
 
@@ -329,10 +358,13 @@ async function main(): Promise<void> {
     const chosen = only > 0 ? all.filter((w) => (process.argv[only + 1] ?? '').split(',').includes(w)) : all;
     for (const w of chosen) {
       if (interrupted.signal.aborted) throw new Error('interrupted');
-      const r = await runWorkload(client, w, podCount, timeoutMs, mode, startScheduler);
+      const r = await runWorkload(client, w, podCount, timeoutMs, mode, startScheduler, api.pid, sched);
       results.push(r);
+      const perPod = (s: number): string => (r.bound > 0 ? ((s * 1000) / r.bound).toFixed(2) : '-');
       log(
-        `${w}: ${r.bound}/${r.pods} bound in ${r.seconds} s (${r.podsPerSec} pods/s, create ${r.createPerSec}/s)`,
+        `${w}: ${r.bound}/${r.pods} bound in ${r.seconds} s (${r.podsPerSec} pods/s, create ${r.createPerSec}/s); ` +
+          `CPU ms/pod: scheduler ${perPod(r.cpu.scheduler)}, apiserver ${perPod(r.cpu.api)}, ` +
+          `driver+hollow ${perPod(r.cpu.driver)}; load ${loadavg()[0]?.toFixed(1)}`,
       );
     }
     const rows = [

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isNotFound, isResourceExpired, StatusError } from '../machinery/status-error.js';
+import { createKeyPair } from '../pki/x509.js';
 
 const isServiceUnavailable = (e: unknown): boolean =>
   e instanceof StatusError && e.reason === 'ServiceUnavailable';
@@ -152,5 +154,102 @@ describe('RestClient', () => {
     }
     assert.equal(n, 1);
     c.close();
+  });
+});
+
+describe('RestClient over HTTP/2', () => {
+  const year = new Date(Date.now() + 365 * 24 * 3600 * 1000);
+  const tls = createKeyPair({
+    subject: { commonName: '127.0.0.1' },
+    notAfter: year,
+    isCA: true,
+    usages: ['serverAuth'],
+    sans: ['127.0.0.1'],
+  });
+  let h2server: http2.Http2SecureServer;
+  let h2url = '';
+  let h2handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void = (_q, s) => s.end();
+  before(async () => {
+    h2server = http2.createSecureServer({ key: tls.keyPem, cert: tls.certPem, allowHTTP1: true }, (q, s) =>
+      h2handler(q, s),
+    );
+    await new Promise<void>((r) => h2server.listen(0, '127.0.0.1', r));
+    h2url = `https://127.0.0.1:${(h2server.address() as AddressInfo).port}`;
+  });
+  after(() => h2server.close());
+
+  it('sends whole-body requests over one HTTP/2 session, streams over HTTP/1.1, and decodes errors', async () => {
+    const seen: string[] = [];
+    h2handler = (req, res) => {
+      seen.push(`${req.httpVersion} ${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+      if (req.url.includes('watch=true')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'w' } } })}\n`);
+        return;
+      }
+      if (req.url.endsWith('/missing')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'gone' }));
+        return;
+      }
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(body === '' ? JSON.stringify({ metadata: { name: 'got' } }) : body);
+      });
+    };
+    const c = new RestClient({ server: h2url, caData: tls.certPem, token: 't' }, { http2: true });
+    const cms = c.resource(CONFIGMAPS);
+    const made = await Promise.all(
+      ['a', 'b', 'c'].map((name) => cms.create('ns', { metadata: { name }, data: { k: name } })),
+    );
+    assert.deepEqual(
+      made.map((m) => m.data?.k),
+      ['a', 'b', 'c'],
+    );
+    assert.equal((await cms.get('ns', 'x')).metadata?.name, 'got');
+    await assert.rejects(cms.get('ns', 'missing'), (e) => isNotFound(e) && (e as Error).message === 'gone');
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(cms.get('ns', 'x', { signal: ac.signal }));
+    const watched: string[] = [];
+    for await (const ev of cms.watch('ns', { resourceVersion: '1' })) {
+      if (ev.type === 'ADDED') watched.push(ev.object.metadata?.name ?? '');
+    }
+    assert.deepEqual(watched, ['w']);
+    assert.deepEqual(
+      seen.map((s) => s.split(' ')[0]),
+      ['2.0', '2.0', '2.0', '2.0', '2.0', '1.1'],
+    );
+    assert.ok(seen.every((s) => s.endsWith('Bearer t')));
+    c.close();
+  });
+
+  it('reconnects after close and reports a refused connection as ECONNREFUSED', async () => {
+    h2handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ metadata: { name: 'ok' } }));
+    };
+    const c = new RestClient(
+      { server: h2url, caData: tls.certPem },
+      { http2: true, retryBaseMs: 1, maxRetries: 1 },
+    );
+    assert.equal((await c.resource(CONFIGMAPS).get('ns', 'x')).metadata?.name, 'ok');
+    c.close();
+    // A closed client reconnects on the next request.
+    assert.equal((await c.resource(CONFIGMAPS).get('ns', 'x')).metadata?.name, 'ok');
+    c.close();
+    const dead = new RestClient(
+      { server: 'https://127.0.0.1:1', caData: tls.certPem },
+      { http2: true, maxRetries: 0 },
+    );
+    await assert.rejects(
+      dead.resource(CONFIGMAPS).get('ns', 'x'),
+      (e) => (e as { code?: string }).code === 'ECONNREFUSED',
+    );
+    dead.close();
   });
 });

@@ -5,7 +5,10 @@
 // server never processed the request), other connection errors and 5xx only for idempotent
 // verbs. Error responses become StatusError from the response's Status body, so callers
 // use `isNotFound(err)` and friends. `resource(gvr)` gives the per-resource verbs.
-import http, { type IncomingMessage } from 'node:http';
+// With `http2` set, whole-body requests share one multiplexed HTTP/2 session instead (as
+// client-go talks to the API server); streams (watches, logs) stay on HTTP/1.1.
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { StatusError, type Status, type StatusReason } from '../machinery/status-error.js';
@@ -52,7 +55,30 @@ export interface RestClientOptions {
   maxRetries?: number;
   /** First retry backoff in ms (default 50, doubling, capped at 5 s). */
   retryBaseMs?: number;
+  /**
+   * Send whole-body requests over one HTTP/2 session (https only): a busy writer such as the
+   * scheduler then costs both ends far less per request than one TLS connection per request
+   * in flight. Streams keep using HTTP/1.1.
+   */
+  http2?: boolean;
 }
+
+/** What send() needs of a response, whichever protocol carried it. */
+interface SentResponse {
+  statusCode?: number | undefined;
+  headers: IncomingHttpHeaders;
+  resume(): unknown;
+}
+
+/** An HTTP/2 response read to its end. */
+interface BufferedResponse extends SentResponse {
+  statusCode: number;
+  body: Buffer;
+}
+
+// Flow-control window of the HTTP/2 session and its streams: large lists arrive without
+// waiting for a window update every 64 KiB.
+const H2_WINDOW = 16 * 1024 * 1024;
 
 const DEFAULT_QPS = 50;
 const DEFAULT_BURST = 100;
@@ -75,6 +101,8 @@ export class RestClient implements Client {
   private readonly userAgent: string;
   private cachedToken: { value: string; readAt: number } | undefined;
   private readonly tokenSource: TokenSource | undefined;
+  private readonly useHttp2: boolean;
+  private h2: { session: http2.ClientHttp2Session; active: number } | undefined;
 
   /** A client of the server described by config. */
   constructor(
@@ -88,6 +116,7 @@ export class RestClient implements Client {
     this.tokenSource = opts.tokenSource;
     this.userAgent = config.userAgent ?? 'kts/v1.32.0';
     this.limiter = new TokenBucket(config.qps ?? DEFAULT_QPS, config.burst ?? DEFAULT_BURST, this.clock);
+    this.useHttp2 = opts.http2 === true && this.base.protocol === 'https:';
     if (this.base.protocol === 'http:') {
       this.transport = http;
       this.agent = new http.Agent({ keepAlive: true });
@@ -111,8 +140,17 @@ export class RestClient implements Client {
 
   /** Sends a request and decodes the JSON response (undefined for an empty body). */
   async request<R = unknown>(req: RestRequest): Promise<R> {
-    const res = await this.send(req);
-    const body = await readBody(res, req.signal);
+    let res: SentResponse;
+    let body: Buffer;
+    if (this.useHttp2) {
+      const r = await this.send(req, (q, token) => this.onceHttp2(q, token));
+      res = r;
+      body = r.body;
+    } else {
+      const r = await this.send(req, (q, token) => this.once(q, token));
+      res = r;
+      body = await readBody(r, req.signal);
+    }
     if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
       if (body.length === 0) return undefined as R;
       return JSON.parse(body.toString('utf8')) as R;
@@ -125,7 +163,7 @@ export class RestClient implements Client {
    * (watch, logs). Error responses throw StatusError.
    */
   async stream(req: RestRequest): Promise<IncomingMessage> {
-    const res = await this.send(req);
+    const res = await this.send(req, (q, token) => this.once(q, token));
     const code = res.statusCode ?? 0;
     if (code >= 200 && code < 300) return res;
     const body = await readBody(res, req.signal);
@@ -135,17 +173,22 @@ export class RestClient implements Client {
   /** Closes idle keep-alive connections; requests in flight finish. */
   close(): void {
     this.agent.destroy();
+    this.h2?.session.close();
+    this.h2 = undefined;
   }
 
   // Sends with throttling and retries; resolves with a response whose status is final.
-  private async send(req: RestRequest): Promise<IncomingMessage> {
+  private async send<T extends SentResponse>(
+    req: RestRequest,
+    once: (req: RestRequest, token: string | undefined) => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.limiter.wait(req.signal);
-      let res: IncomingMessage;
+      let res: T;
       try {
         const token =
           this.tokenSource !== undefined ? await this.tokenSource.token(req.signal) : this.bearerToken();
-        res = await this.once(req, token);
+        res = await once(req, token);
       } catch (err) {
         if (req.signal?.aborted) throw abortReason(req.signal);
         if (!this.mayRetry(req, attempt) || !retryableConnectionError(err, req.method)) throw err;
@@ -169,22 +212,24 @@ export class RestClient implements Client {
     return Math.min(MAX_BACKOFF_MS, this.retryBaseMs * 2 ** attempt);
   }
 
-  private once(req: RestRequest, token: string | undefined): Promise<IncomingMessage> {
+  private requestURL(req: RestRequest): URL {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + req.path, this.base);
     for (const [k, v] of Object.entries(req.query ?? {})) {
       if (v === undefined) continue;
       url.searchParams.set(k, String(v));
     }
+    return url;
+  }
+
+  private once(req: RestRequest, token: string | undefined): Promise<IncomingMessage> {
+    const url = this.requestURL(req);
     const headers: Record<string, string> = {
       Accept: req.accept ?? 'application/json',
       'User-Agent': this.userAgent,
     };
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
-    let payload: Buffer | undefined;
-    if (req.body !== undefined) {
-      payload = Buffer.isBuffer(req.body)
-        ? req.body
-        : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+    const payload = encodeBody(req);
+    if (payload !== undefined) {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
@@ -205,6 +250,102 @@ export class RestClient implements Client {
       }
       r.end(payload);
     });
+  }
+
+  private onceHttp2(req: RestRequest, token: string | undefined): Promise<BufferedResponse> {
+    const url = this.requestURL(req);
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': req.method,
+      ':path': url.pathname + url.search,
+      accept: req.accept ?? 'application/json',
+      'user-agent': this.userAgent,
+    };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const payload = encodeBody(req);
+    if (payload !== undefined) {
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = payload.length;
+    }
+    const conn = this.http2Session();
+    return new Promise<BufferedResponse>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        reject(err);
+      };
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = conn.session.request(headers, { endStream: payload === undefined });
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      // An idle session must not keep the process alive; one with requests in flight must.
+      if (conn.active++ === 0) conn.session.ref();
+      const signal = req.signal;
+      const onAbort = (): void => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (signal !== undefined) fail(abortReason(signal));
+      };
+      let statusCode = 0;
+      let resHeaders: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      stream.on('response', (h) => {
+        statusCode = Number(h[':status']);
+        resHeaders = h;
+      });
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if (settled) return;
+        settled = true;
+        resolve({ statusCode, headers: resHeaders, body: Buffer.concat(chunks), resume: () => {} });
+      });
+      stream.on('error', (err: Error & { code?: unknown }) => fail(streamError(err)));
+      stream.on('close', () => {
+        if (--conn.active === 0) conn.session.unref();
+        signal?.removeEventListener('abort', onAbort);
+        // Reset before the response ended; REFUSED_STREAM means the server never started it.
+        const refused = stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM;
+        fail(
+          Object.assign(new Error(`HTTP/2 stream closed (code ${stream.rstCode})`), {
+            code: refused ? 'ECONNREFUSED' : 'ECONNRESET',
+          }),
+        );
+      });
+      if (signal !== undefined) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (payload !== undefined) stream.end(payload);
+    });
+  }
+
+  // The open session, or a new one (after close, GOAWAY or an error).
+  private http2Session(): { session: http2.ClientHttp2Session; active: number } {
+    const cur = this.h2;
+    if (cur !== undefined && !cur.session.closed && !cur.session.destroyed) return cur;
+    const c = this.config;
+    const session = http2.connect(this.base.origin, {
+      ...(c.caData !== undefined ? { ca: c.caData } : {}),
+      ...(c.certData !== undefined ? { cert: c.certData } : {}),
+      ...(c.keyData !== undefined ? { key: c.keyData } : {}),
+      ...(c.tlsServerName !== undefined ? { servername: c.tlsServerName } : {}),
+      rejectUnauthorized: c.insecureSkipTLSVerify !== true,
+      settings: { initialWindowSize: H2_WINDOW },
+    });
+    const conn = { session, active: 0 };
+    const forget = (): void => {
+      if (this.h2 === conn) this.h2 = undefined;
+    };
+    // Session errors reach every open stream as its own error; the session is replaced.
+    session.on('error', forget);
+    session.on('goaway', forget);
+    session.on('close', forget);
+    session.once('connect', () => session.setLocalWindowSize(H2_WINDOW));
+    session.unref();
+    this.h2 = conn;
+    return conn;
   }
 
   private bearerToken(): string | undefined {
@@ -231,7 +372,26 @@ function retryableConnectionError(err: unknown, method: HttpMethod): boolean {
   return NOT_SENT.has(code) || IDEMPOTENT.has(method);
 }
 
-function retryAfterMs(res: IncomingMessage): number {
+// An HTTP/2 stream's error in the terms retries understand: a stream never sent because the
+// connection failed carries that failure (ECONNREFUSED, …) as its cause; other protocol
+// failures (GOAWAY, stream errors) count as a connection reset, since the server may or may
+// not have acted on the request (retried only when idempotent).
+function streamError(err: Error & { code?: unknown }): Error {
+  if (typeof err.code !== 'string' || !err.code.startsWith('ERR_HTTP2')) return err;
+  const cause = err.cause as { code?: unknown } | undefined;
+  if (cause instanceof Error && typeof cause.code === 'string' && !cause.code.startsWith('ERR_HTTP2'))
+    return cause;
+  const code = err.code === 'ERR_HTTP2_STREAM_CANCEL' ? 'ECONNREFUSED' : 'ECONNRESET';
+  return Object.assign(new Error(err.message, { cause: err }), { code });
+}
+
+function encodeBody(req: RestRequest): Buffer | undefined {
+  if (req.body === undefined) return undefined;
+  if (Buffer.isBuffer(req.body)) return req.body;
+  return Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+}
+
+function retryAfterMs(res: Pick<SentResponse, 'headers'>): number {
   const h = res.headers['retry-after'];
   if (h === undefined) return 0;
   const s = Number(h);
@@ -277,7 +437,11 @@ const GENERIC: Record<number, [StatusReason, string]> = {
 };
 
 /** Turns an error response into a StatusError, preferring the Status the server sent. */
-export function decodeError(res: IncomingMessage, body: Buffer, req?: RestRequest): StatusError {
+export function decodeError(
+  res: Pick<IncomingMessage, 'statusCode' | 'headers'>,
+  body: Buffer,
+  req?: RestRequest,
+): StatusError {
   const code = res.statusCode ?? 0;
   const text = body.toString('utf8');
   let parsed: unknown;

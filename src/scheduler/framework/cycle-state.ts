@@ -20,6 +20,8 @@ export class CycleState {
    * built it (opaque here; `skipped` is the skip-set size it was built from).
    */
   filterPlan: { owner: unknown; skipped: number; plugins: readonly unknown[] } | undefined = undefined;
+  /** Bumped by every write and delete, so StateCache notices a replaced value. */
+  version = 0;
 
   /** The value under key, if any. */
   read(key: string): StateData | undefined {
@@ -29,11 +31,13 @@ export class CycleState {
   /** Stores a value under key. */
   write(key: string, value: StateData): void {
     this.data.set(key, value);
+    this.version++;
   }
 
   /** Removes the value under key. */
   delete(key: string): void {
     this.data.delete(key);
+    this.version++;
   }
 
   /** A deep copy (each value's clone()). */
@@ -54,4 +58,32 @@ export function readState<T extends StateData>(
 ): T | undefined {
   const v = state.read(key);
   return v instanceof ctor ? v : undefined;
+}
+
+/**
+ * readState for one key, remembering the last state it was read from: Filter and Score
+ * read their PreFilter/PreScore value once per node, hundreds of times per cycle, and a
+ * Map lookup plus a class check each time shows in the profile. A write to the state (or a
+ * different state, such as preemption's clones) reads afresh.
+ */
+export class StateCache<T extends StateData> {
+  private state: CycleState | undefined = undefined;
+  private version = -1;
+  private value: T | undefined = undefined;
+
+  /** A cache of the value under `key`, narrowed to `ctor`. */
+  constructor(
+    private readonly key: string,
+    private readonly ctor: abstract new (...args: never[]) => T,
+  ) {}
+
+  /** The value under the key in state, as readState would return it. */
+  read(state: CycleState): T | undefined {
+    if (state === this.state && state.version === this.version) return this.value;
+    const v = readState(state, this.key, this.ctor);
+    this.state = state;
+    this.version = state.version;
+    this.value = v;
+    return v;
+  }
 }

@@ -435,34 +435,42 @@ export class Framework implements FrameworkRunner {
 
   /** Scores nodes: each plugin scores all nodes, normalizes, applies its weight; returns totals. */
   runScorePlugins(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): number[] | Status {
-    const totals = new Array<number>(nodes.length).fill(0);
+    const n = nodes.length;
+    const totals = new Array<number>(n).fill(0);
     const skip = state.skipScorePlugins;
+    // Hundreds of nodes times every Score plugin per pod: plugins without NormalizeScore add
+    // straight into the totals, and the NodeScore list the others normalize is built once
+    // per cycle and refilled by each of them.
+    let scores: NodeScore[] | undefined;
     for (const { plugin, weight } of this.score) {
       if (skip.has(plugin.name)) continue;
-      const scores: NodeScore[] = new Array(nodes.length);
-      for (let i = 0; i < nodes.length; i++) {
-        const ni = nodes[i] as NodeInfo;
-        const r = plugin.score(state, pod, ni);
-        if (typeof r !== 'number') return r.withPlugin(plugin.name);
-        scores[i] = { name: ni.name, score: r };
-      }
       const ext = plugin.scoreExtensions?.();
-      if (ext !== undefined) {
-        const s = ext.normalizeScore(state, pod, scores);
-        if (!isSuccess(s)) return (s as Status).withPlugin(plugin.name);
-      }
-      for (let i = 0; i < scores.length; i++) {
-        const sc = (scores[i] as NodeScore).score;
-        if (sc > MAX_NODE_SCORE || sc < 0) {
-          return new Status(
-            Code.Error,
-            [
-              `plugin "${plugin.name}" returns an invalid score ${sc}, it should in the range of [0, ${MAX_NODE_SCORE}] after normalizing`,
-            ],
-            undefined,
-            plugin.name,
-          );
+      if (ext === undefined) {
+        // A failing Score wins over an out-of-range one, as when the range is checked after.
+        let bad: number | undefined;
+        for (let i = 0; i < n; i++) {
+          const r = plugin.score(state, pod, nodes[i] as NodeInfo);
+          if (typeof r !== 'number') return r.withPlugin(plugin.name);
+          if (r > MAX_NODE_SCORE || r < 0) bad ??= r;
+          totals[i] = (totals[i] as number) + r * weight;
         }
+        if (bad !== undefined) return invalidScore(plugin.name, bad);
+        continue;
+      }
+      if (scores === undefined) {
+        scores = new Array<NodeScore>(n);
+        for (let i = 0; i < n; i++) scores[i] = { name: (nodes[i] as NodeInfo).name, score: 0 };
+      }
+      for (let i = 0; i < n; i++) {
+        const r = plugin.score(state, pod, nodes[i] as NodeInfo);
+        if (typeof r !== 'number') return r.withPlugin(plugin.name);
+        (scores[i] as NodeScore).score = r;
+      }
+      const s = ext.normalizeScore(state, pod, scores);
+      if (!isSuccess(s)) return (s as Status).withPlugin(plugin.name);
+      for (let i = 0; i < n; i++) {
+        const sc = (scores[i] as NodeScore).score;
+        if (sc > MAX_NODE_SCORE || sc < 0) return invalidScore(plugin.name, sc);
         totals[i] = (totals[i] as number) + sc * weight;
       }
     }
@@ -567,4 +575,15 @@ export class Framework implements FrameworkRunner {
       }
     }
   }
+}
+
+function invalidScore(plugin: string, score: number): Status {
+  return new Status(
+    Code.Error,
+    [
+      `plugin "${plugin}" returns an invalid score ${score}, it should in the range of [0, ${MAX_NODE_SCORE}] after normalizing`,
+    ],
+    undefined,
+    plugin,
+  );
 }

@@ -3,11 +3,12 @@
 // Every mutation bumps `generation` so the cache can copy only changed nodes into the
 // per-cycle snapshot.
 
-import type { ContainerPort, Node, Pod } from '../../api/generated/types/core-v1.js';
+import type { ContainerPort, Node, Pod, Taint } from '../../api/generated/types/core-v1.js';
 import { PodInfo } from './pod-info.js';
 import { Resource } from './resource.js';
 
 let generationCounter = 0;
+const NO_TAINTS: readonly Taint[] = [];
 
 /** A new, globally increasing generation number. */
 export function nextGeneration(): number {
@@ -33,6 +34,32 @@ export function memoSlot(key: string): number {
   }
   return n;
 }
+
+// Slots of NodeInfo.hot: the numbers Filter and Score read for every node of every cycle,
+// unboxed in one small typed array next to the NodeInfo instead of spread over three
+// Resource objects and their boxed doubles. The rotating window of nodes a pod evaluates
+// is mostly out of the CPU caches, so each object touched per node costs a cache miss.
+/** NodeInfo.hot: allocatable milli-CPU. */
+export const HOT_ALLOC_CPU = 0;
+/** NodeInfo.hot: allocatable memory. */
+export const HOT_ALLOC_MEMORY = 1;
+/** NodeInfo.hot: allocatable ephemeral storage. */
+export const HOT_ALLOC_EPHEMERAL = 2;
+/** NodeInfo.hot: allowed pod count. */
+export const HOT_ALLOWED_PODS = 3;
+/** NodeInfo.hot: requested milli-CPU. */
+export const HOT_REQ_CPU = 4;
+/** NodeInfo.hot: requested memory. */
+export const HOT_REQ_MEMORY = 5;
+/** NodeInfo.hot: requested ephemeral storage. */
+export const HOT_REQ_EPHEMERAL = 6;
+/** NodeInfo.hot: non-zero requested milli-CPU (scoring defaults applied). */
+export const HOT_NONZERO_CPU = 7;
+/** NodeInfo.hot: non-zero requested memory. */
+export const HOT_NONZERO_MEMORY = 8;
+/** NodeInfo.hot: number of pods. */
+export const HOT_PODS = 9;
+const HOT_SIZE = 10;
 
 /** An image on a node plus how many nodes have it (shared between NodeInfos). */
 export interface ImageStateSummary {
@@ -116,6 +143,11 @@ export function podHostPorts(pod: Pod): ContainerPort[] {
 export class NodeInfo {
   /** The Node; undefined for a node deleted while pods still reference it. */
   node: Node | undefined = undefined;
+  /**
+   * Copies of allocatable, requested, nonZeroRequested (cpu, memory, ephemeral storage) and
+   * the pod count, kept in step by every mutation below (HOT_* slots).
+   */
+  readonly hot: Float64Array = new Float64Array(HOT_SIZE);
   pods: PodInfo[] = [];
   podsWithAffinity: PodInfo[] = [];
   podsWithRequiredAntiAffinity: PodInfo[] = [];
@@ -123,8 +155,9 @@ export class NodeInfo {
   requested: Resource = new Resource();
   nonZeroRequested: Resource = new Resource();
   allocatable: Resource = new Resource();
-  /** Image name → state, for every name of every image on the node. */
-  imageStates: Map<string, ImageStateSummary> = new Map();
+  private images: Map<string, ImageStateSummary> = new Map();
+  /** imageStates.size, read by ImageLocality for every scored node. */
+  imageCount = 0;
   /** namespace/claim → number of pods using it. */
   pvcRefCounts: Map<string, number> = new Map();
   generation: number = nextGeneration();
@@ -132,21 +165,47 @@ export class NodeInfo {
   private memoMap: Map<number, unknown> | undefined = undefined;
   private memoGeneration = -1;
 
-  /** The node's name ('' when unset). */
-  get name(): string {
-    return this.node?.metadata?.name ?? '';
+  /**
+   * The node's name ('' when unset): a field, not a getter through node.metadata, because
+   * Filter and Score read it for every node of every cycle.
+   */
+  name = '';
+  /** spec.taints (empty when none), for the same reason. */
+  taints: readonly Taint[] = NO_TAINTS;
+  /** spec.unschedulable. */
+  unschedulable = false;
+
+  /** Image name → state, for every name of every image on the node. */
+  get imageStates(): Map<string, ImageStateSummary> {
+    return this.images;
+  }
+
+  set imageStates(m: Map<string, ImageStateSummary>) {
+    this.images = m;
+    this.imageCount = m.size;
   }
 
   /** Sets the Node and recomputes allocatable. */
   setNode(node: Node): void {
     this.node = node;
+    this.name = node.metadata?.name ?? '';
+    this.taints = node.spec?.taints ?? NO_TAINTS;
+    this.unschedulable = node.spec?.unschedulable === true;
     this.allocatable = Resource.fromList(node.status?.allocatable ?? node.status?.capacity);
+    const h = this.hot;
+    h[HOT_ALLOC_CPU] = this.allocatable.milliCPU;
+    h[HOT_ALLOC_MEMORY] = this.allocatable.memory;
+    h[HOT_ALLOC_EPHEMERAL] = this.allocatable.ephemeralStorage;
+    h[HOT_ALLOWED_PODS] = this.allocatable.allowedPodNumber;
     this.generation = nextGeneration();
   }
 
   /** Forgets the Node object (pods stay until removed). */
   removeNode(): void {
     this.node = undefined;
+    this.name = '';
+    this.taints = NO_TAINTS;
+    this.unschedulable = false;
     this.generation = nextGeneration();
   }
 
@@ -180,6 +239,13 @@ export class NodeInfo {
       this.requested.sub(pi.requests);
       this.nonZeroRequested.sub(pi.nonZeroRequests);
     }
+    const h = this.hot;
+    h[HOT_REQ_CPU] = this.requested.milliCPU;
+    h[HOT_REQ_MEMORY] = this.requested.memory;
+    h[HOT_REQ_EPHEMERAL] = this.requested.ephemeralStorage;
+    h[HOT_NONZERO_CPU] = this.nonZeroRequested.milliCPU;
+    h[HOT_NONZERO_MEMORY] = this.nonZeroRequested.memory;
+    h[HOT_PODS] = this.pods.length;
     for (const p of podHostPorts(pi.pod)) {
       if (sign > 0) this.usedPorts.add(p.hostIP, p.protocol, p.hostPort ?? 0);
       else this.usedPorts.remove(p.hostIP, p.protocol, p.hostPort ?? 0);
@@ -228,6 +294,9 @@ export class NodeInfo {
   /** Makes this a copy of o, keeping this object's identity (snapshots hold references). */
   copyFrom(o: NodeInfo): void {
     this.node = o.node;
+    this.name = o.name;
+    this.taints = o.taints;
+    this.unschedulable = o.unschedulable;
     this.pods = o.pods.slice();
     this.podsWithAffinity = o.podsWithAffinity.slice();
     this.podsWithRequiredAntiAffinity = o.podsWithRequiredAntiAffinity.slice();
@@ -235,6 +304,7 @@ export class NodeInfo {
     this.requested = o.requested.clone();
     this.nonZeroRequested = o.nonZeroRequested.clone();
     this.allocatable = o.allocatable;
+    this.hot.set(o.hot);
     this.imageStates = o.imageStates;
     this.pvcRefCounts = o.pvcRefCounts.size === 0 ? new Map() : new Map(o.pvcRefCounts);
     this.generation = o.generation;

@@ -28,8 +28,8 @@ export class ImageLocality implements ScorePlugin {
   constructor(private readonly handle: Handle) {}
 
   score(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
+    if (nodeInfo.imageCount === 0) return 0;
     const images = nodeInfo.imageStates;
-    if (images.size === 0) return 0;
     const total = this.handle.snapshot().numNodes;
     const spec = pod.spec;
     if (spec === undefined) return 0;

@@ -9,7 +9,7 @@
 import type { Node, Pod } from '../../../api/generated/types/core-v1.js';
 import type { Labels, Selector } from '../../../machinery/labels/selector.js';
 import type { CycleState, StateData } from '../../framework/cycle-state.js';
-import { readState } from '../../framework/cycle-state.js';
+import { readState, StateCache } from '../../framework/cycle-state.js';
 import { ActionType, type ClusterEvent } from '../../framework/events.js';
 import type {
   EnqueueExtensions,
@@ -65,6 +65,23 @@ type TopologyCounts = Map<string, number>;
 
 function pairKey(k: string, v: string): string {
   return `${k}\u0000${v}`;
+}
+
+// Node labels → their pairKey strings by label key, built once per labels object (informer
+// objects are never mutated in place): Filter and Score look topology pairs up for every
+// node of every cycle, and concatenating then hashing a fresh key per lookup dominated them.
+const labelPairs = new WeakMap<Readonly<Record<string, string>>, Map<string, string>>();
+const NO_PAIRS: ReadonlyMap<string, string> = new Map();
+
+function pairsOf(labels: Readonly<Record<string, string>> | undefined): ReadonlyMap<string, string> {
+  if (labels === undefined) return NO_PAIRS;
+  let m = labelPairs.get(labels);
+  if (m === undefined) {
+    m = new Map();
+    for (const k in labels) m.set(k, pairKey(k, labels[k] as string));
+    labelPairs.set(labels, m);
+  }
+  return m;
 }
 
 function bump(m: TopologyCounts, key: string, by: number): void {
@@ -185,26 +202,36 @@ function labelsKey(pod: Pod): string {
 }
 
 class PreFilterState implements StateData {
+  // The count maps may be the snapshot's shared aggregates (or another state's): they are
+  // copied on the first AddPod/RemovePod only, which most cycles never run.
+  private owned = false;
+
   constructor(
     readonly podInfo: PodInfo,
     readonly nsLabels: Labels | undefined,
-    readonly existingAntiAffinityCounts: TopologyCounts,
-    readonly affinityCounts: TopologyCounts,
-    readonly antiAffinityCounts: TopologyCounts,
+    public existingAntiAffinityCounts: TopologyCounts,
+    public affinityCounts: TopologyCounts,
+    public antiAffinityCounts: TopologyCounts,
   ) {}
 
   clone(): StateData {
     return new PreFilterState(
       this.podInfo,
       this.nsLabels,
-      new Map(this.existingAntiAffinityCounts),
-      new Map(this.affinityCounts),
-      new Map(this.antiAffinityCounts),
+      this.existingAntiAffinityCounts,
+      this.affinityCounts,
+      this.antiAffinityCounts,
     );
   }
 
   /** Accounts for an existing pod added (+1) to or removed (-1) from node. */
   updateWithPod(existing: PodInfo, node: Node, existingNsLabels: Labels | undefined, m: 1 | -1): void {
+    if (!this.owned) {
+      this.existingAntiAffinityCounts = new Map(this.existingAntiAffinityCounts);
+      this.affinityCounts = new Map(this.affinityCounts);
+      this.antiAffinityCounts = new Map(this.antiAffinityCounts);
+      this.owned = true;
+    }
     const labels = node.metadata?.labels ?? {};
     const incoming = this.podInfo.pod;
     for (const t of existing.requiredAntiAffinityTerms) {
@@ -249,6 +276,8 @@ export class InterPodAffinity
     EnqueueExtensions
 {
   readonly name = NAME;
+  private readonly preFilterState = new StateCache(PRE_FILTER_KEY, PreFilterState);
+  private readonly preScoreState = new StateCache(PRE_SCORE_KEY, PreScoreState);
   private readonly hardWeight: number;
   private readonly ignoreExistingPreferred: boolean;
 
@@ -344,13 +373,13 @@ export class InterPodAffinity
         });
       }
     }
-    // The aggregates are shared across cycles; AddPod/RemovePod mutate the state's copies.
+    // The aggregates are shared across cycles; AddPod/RemovePod copy before they mutate.
     const s = new PreFilterState(
       pi,
       nsLabels,
-      new Map(existingAnti),
-      new Map(affinity),
-      new Map(antiAffinity),
+      existingAnti as TopologyCounts,
+      affinity as TopologyCounts,
+      antiAffinity as TopologyCounts,
     );
     state.write(PRE_FILTER_KEY, s);
     return null;
@@ -375,19 +404,19 @@ export class InterPodAffinity
   }
 
   filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    const s = readState(state, PRE_FILTER_KEY, PreFilterState);
+    const s = this.preFilterState.read(state);
     if (s === undefined)
       return newStatus(Code.Error, `reading "${PRE_FILTER_KEY}" from cycleState: not found`);
-    const labels = nodeInfo.node?.metadata?.labels ?? {};
+    const pairs = pairsOf(nodeInfo.node?.metadata?.labels);
     // Required affinity: every term's topology must exist and host a matching pod, unless no
     // pod matches anywhere and the pod matches its own terms (the first of a group).
     const aff = s.podInfo.requiredAffinityTerms;
     if (aff.length > 0) {
       let podsExist = true;
       for (const t of aff) {
-        const v = labels[t.topologyKey];
-        if (v === undefined) return REJECT_AFFINITY;
-        if ((s.affinityCounts.get(pairKey(t.topologyKey, v)) ?? 0) <= 0) podsExist = false;
+        const p = pairs.get(t.topologyKey);
+        if (p === undefined) return REJECT_AFFINITY;
+        if ((s.affinityCounts.get(p) ?? 0) <= 0) podsExist = false;
       }
       if (!podsExist && !(s.affinityCounts.size === 0 && matchesAll(aff, s.podInfo.pod, s.nsLabels))) {
         return REJECT_AFFINITY;
@@ -395,15 +424,13 @@ export class InterPodAffinity
     }
     if (s.antiAffinityCounts.size > 0) {
       for (const t of s.podInfo.requiredAntiAffinityTerms) {
-        const v = labels[t.topologyKey];
-        if (v !== undefined && (s.antiAffinityCounts.get(pairKey(t.topologyKey, v)) ?? 0) > 0)
-          return REJECT_ANTI;
+        const p = pairs.get(t.topologyKey);
+        if (p !== undefined && (s.antiAffinityCounts.get(p) ?? 0) > 0) return REJECT_ANTI;
       }
     }
     if (s.existingAntiAffinityCounts.size > 0) {
-      for (const k in labels) {
-        if ((s.existingAntiAffinityCounts.get(pairKey(k, labels[k] as string)) ?? 0) > 0)
-          return REJECT_EXISTING;
+      for (const p of pairs.values()) {
+        if ((s.existingAntiAffinityCounts.get(p) ?? 0) > 0) return REJECT_EXISTING;
       }
     }
     return null;
@@ -476,14 +503,15 @@ export class InterPodAffinity
   }
 
   score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number | Status {
-    const s = readState(state, PRE_SCORE_KEY, PreScoreState);
+    const s = this.preScoreState.read(state);
     if (s === undefined) return 0;
     const labels = nodeInfo.node?.metadata?.labels;
     if (labels === undefined) return 0;
+    const pairs = pairsOf(labels);
     let score = 0;
     for (const k of s.keys.keys()) {
-      const v = labels[k];
-      if (v !== undefined) score += s.pairs.get(pairKey(k, v)) ?? 0;
+      const p = pairs.get(k);
+      if (p !== undefined) score += s.pairs.get(p) ?? 0;
     }
     return score;
   }

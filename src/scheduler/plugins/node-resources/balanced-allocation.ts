@@ -2,8 +2,7 @@
 // fractions of cpu and memory (by default) are close to each other.
 
 import type { Pod } from '../../../api/generated/types/core-v1.js';
-import type { CycleState, StateData } from '../../framework/cycle-state.js';
-import { readState } from '../../framework/cycle-state.js';
+import { type CycleState, type StateData, StateCache } from '../../framework/cycle-state.js';
 import { ActionType, type ClusterEvent } from '../../framework/events.js';
 import type { EnqueueExtensions, Plugin, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
@@ -36,6 +35,7 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin, EnqueueE
   private readonly resources: ResourceSpec[];
   private readonly req: number[];
   private readonly alloc: number[];
+  private readonly preScoreState = new StateCache(PRE_SCORE_KEY, PreScoreState);
 
   /** A plugin over the configured resources (cpu and memory by default). */
   constructor(args: BalancedAllocationArgs = {}) {
@@ -54,8 +54,7 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin, EnqueueE
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     const podReq =
-      readState(state, PRE_SCORE_KEY, PreScoreState)?.podRequests ??
-      podRequestList(podInfoOf(pod), this.resources, true);
+      this.preScoreState.read(state)?.podRequests ?? podRequestList(podInfoOf(pod), this.resources, true);
     nodeVectors(nodeInfo, this.resources, podReq, true, this.req, this.alloc);
     return balancedScorer(this.req, this.alloc);
   }

@@ -5,7 +5,7 @@
 
 import type { Pod } from '../../../api/generated/types/core-v1.js';
 import type { CycleState, StateData } from '../../framework/cycle-state.js';
-import { readState } from '../../framework/cycle-state.js';
+import { StateCache } from '../../framework/cycle-state.js';
 import { ActionType, type ClusterEvent } from '../../framework/events.js';
 import type {
   EnqueueExtensions,
@@ -16,7 +16,17 @@ import type {
   PreScorePlugin,
   ScorePlugin,
 } from '../../framework/interfaces.js';
-import type { NodeInfo } from '../../framework/node-info.js';
+import {
+  HOT_ALLOC_CPU,
+  HOT_ALLOC_EPHEMERAL,
+  HOT_ALLOC_MEMORY,
+  HOT_ALLOWED_PODS,
+  HOT_PODS,
+  HOT_REQ_CPU,
+  HOT_REQ_EPHEMERAL,
+  HOT_REQ_MEMORY,
+  type NodeInfo,
+} from '../../framework/node-info.js';
 import { type PodInfo, podInfoOf } from '../../framework/pod-info.js';
 import { isExtendedResourceName, type Resource } from '../../framework/resource.js';
 import { Code, type PluginStatus, Status } from '../../framework/status.js';
@@ -171,6 +181,8 @@ export class NodeResourcesFit
   private readonly scorer: Scorer;
   private readonly req: number[];
   private readonly alloc: number[];
+  private readonly preFilterState = new StateCache(PRE_FILTER_KEY, PreFilterState);
+  private readonly preScoreState = new StateCache(PRE_SCORE_KEY, PreScoreState);
 
   /** A plugin with its args (defaults as upstream v1). */
   constructor(args: NodeResourcesFitArgs = {}) {
@@ -207,16 +219,15 @@ export class NodeResourcesFit
   }
 
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    const req = readState(state, PRE_FILTER_KEY, PreFilterState)?.requests ?? podInfoOf(pod).requests;
+    const req = this.preFilterState.read(state)?.requests ?? podInfoOf(pod).requests;
     // Fast path: the common "fits" answer without building the list.
-    const a = nodeInfo.allocatable;
-    const u = nodeInfo.requested;
+    const h = nodeInfo.hot;
     if (
-      nodeInfo.pods.length + 1 <= a.allowedPodNumber &&
+      (h[HOT_PODS] as number) + 1 <= (h[HOT_ALLOWED_PODS] as number) &&
       req.scalar === undefined &&
-      req.milliCPU <= a.milliCPU - u.milliCPU &&
-      req.memory <= a.memory - u.memory &&
-      req.ephemeralStorage <= a.ephemeralStorage - u.ephemeralStorage
+      req.milliCPU <= (h[HOT_ALLOC_CPU] as number) - (h[HOT_REQ_CPU] as number) &&
+      req.memory <= (h[HOT_ALLOC_MEMORY] as number) - (h[HOT_REQ_MEMORY] as number) &&
+      req.ephemeralStorage <= (h[HOT_ALLOC_EPHEMERAL] as number) - (h[HOT_REQ_EPHEMERAL] as number)
     ) {
       return null;
     }
@@ -238,8 +249,7 @@ export class NodeResourcesFit
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     const podReq =
-      readState(state, PRE_SCORE_KEY, PreScoreState)?.podRequests ??
-      podRequestList(podInfoOf(pod), this.resources, false);
+      this.preScoreState.read(state)?.podRequests ?? podRequestList(podInfoOf(pod), this.resources, false);
     nodeVectors(nodeInfo, this.resources, podReq, false, this.req, this.alloc);
     return this.scorer(this.req, this.alloc);
   }

@@ -3,7 +3,17 @@
 // resource, what the node would have requested with the pod on it versus its allocatable,
 // then a strategy turns those vectors into 0..100.
 
-import type { NodeInfo } from '../../framework/node-info.js';
+import {
+  HOT_ALLOC_CPU,
+  HOT_ALLOC_EPHEMERAL,
+  HOT_ALLOC_MEMORY,
+  HOT_NONZERO_CPU,
+  HOT_NONZERO_MEMORY,
+  HOT_REQ_CPU,
+  HOT_REQ_EPHEMERAL,
+  HOT_REQ_MEMORY,
+  type NodeInfo,
+} from '../../framework/node-info.js';
 import type { PodInfo } from '../../framework/pod-info.js';
 import { ResourceName } from '../../framework/resource.js';
 
@@ -57,33 +67,34 @@ export function nodeVectors(
   requested: number[],
   allocatable: number[],
 ): void {
-  const req = useRequested ? ni.requested : ni.nonZeroRequested;
+  // cpu, memory and ephemeral storage come from the node's unboxed copies (NodeInfo.hot).
+  const h = ni.hot;
   for (let i = 0; i < resources.length; i++) {
     const name = (resources[i] as ResourceSpec).name;
     const podReq = podRequests[i] as number;
     requested[i] = 0;
     allocatable[i] = 0;
-    if (podReq === 0 && isScalar(name)) continue;
     let alloc: number;
     let used: number;
     switch (name) {
       case ResourceName.cpu:
-        alloc = ni.allocatable.milliCPU;
-        used = req.milliCPU;
+        alloc = h[HOT_ALLOC_CPU] as number;
+        used = h[useRequested ? HOT_REQ_CPU : HOT_NONZERO_CPU] as number;
         break;
       case ResourceName.memory:
-        alloc = ni.allocatable.memory;
-        used = req.memory;
+        alloc = h[HOT_ALLOC_MEMORY] as number;
+        used = h[useRequested ? HOT_REQ_MEMORY : HOT_NONZERO_MEMORY] as number;
         break;
       case ResourceName.ephemeralStorage:
-        alloc = ni.allocatable.ephemeralStorage;
-        used = ni.requested.ephemeralStorage;
+        alloc = h[HOT_ALLOC_EPHEMERAL] as number;
+        used = h[HOT_REQ_EPHEMERAL] as number;
         break;
       default: {
+        if (podReq === 0 && isScalar(name)) continue;
         const a = ni.allocatable.scalar?.get(name);
         if (a === undefined) continue;
         alloc = a;
-        used = ni.requested.scalar?.get(name) ?? 0;
+        used = (useRequested ? ni.requested : ni.nonZeroRequested).scalar?.get(name) ?? 0;
       }
     }
     if (alloc === 0) continue;
@@ -176,23 +187,33 @@ export function requestedToCapacityRatioScorer(
 
 /** Balanced allocation: 100 × (1 − std-dev of the used fractions). */
 export const balancedScorer: Scorer = (requested, allocatable) => {
-  const fractions: number[] = [];
+  // Runs for every scored node: two passes over the vectors instead of a fractions array.
+  let count = 0;
   let total = 0;
+  let first = 0;
+  let second = 0;
   for (let i = 0; i < requested.length; i++) {
     const cap = allocatable[i] as number;
     if (cap === 0) continue;
     const f = Math.min((requested[i] as number) / cap, 1);
+    if (count === 0) first = f;
+    else if (count === 1) second = f;
     total += f;
-    fractions.push(f);
+    count++;
   }
   let std = 0;
-  if (fractions.length === 2) {
-    std = Math.abs(((fractions[0] as number) - (fractions[1] as number)) / 2);
-  } else if (fractions.length > 2) {
-    const mean = total / fractions.length;
+  if (count === 2) {
+    std = Math.abs((first - second) / 2);
+  } else if (count > 2) {
+    const mean = total / count;
     let sum = 0;
-    for (const f of fractions) sum += (f - mean) * (f - mean);
-    std = Math.sqrt(sum / fractions.length);
+    for (let i = 0; i < requested.length; i++) {
+      const cap = allocatable[i] as number;
+      if (cap === 0) continue;
+      const f = Math.min((requested[i] as number) / cap, 1);
+      sum += (f - mean) * (f - mean);
+    }
+    std = Math.sqrt(sum / count);
   }
   return Math.trunc((1 - std) * MAX_SCORE);
 };

@@ -24,9 +24,9 @@ export class NodeUnschedulable implements FilterPlugin, EnqueueExtensions {
   readonly name = NAME;
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    const node = nodeInfo.node;
-    if (node === undefined) return newStatus(Code.UnschedulableAndUnresolvable, ERR_REASON_UNKNOWN_CONDITION);
-    if (node.spec?.unschedulable !== true) return null;
+    if (nodeInfo.node === undefined)
+      return newStatus(Code.UnschedulableAndUnresolvable, ERR_REASON_UNKNOWN_CONDITION);
+    if (!nodeInfo.unschedulable) return null;
     if (tolerationsTolerateTaint(pod.spec?.tolerations, UNSCHEDULABLE_TAINT)) return null;
     return REJECT;
   }

@@ -9,9 +9,14 @@
 
 import type { Node, Pod, TopologySpreadConstraint } from '../../../api/generated/types/core-v1.js';
 import { labelSelectorAsSelector } from '../../../machinery/labels/label-selector.js';
-import { Requirement, type Selector, selectorFromSet } from '../../../machinery/labels/selector.js';
+import {
+  type Labels,
+  Requirement,
+  type Selector,
+  selectorFromSet,
+} from '../../../machinery/labels/selector.js';
 import type { CycleState, StateData } from '../../framework/cycle-state.js';
-import { readState } from '../../framework/cycle-state.js';
+import { readState, StateCache } from '../../framework/cycle-state.js';
 import { ActionType, type ClusterEvent } from '../../framework/events.js';
 import type {
   EnqueueExtensions,
@@ -198,6 +203,8 @@ function aggregatedMatchNum(snap: Snapshot, cs: readonly Constraint[], ns: strin
 
 class PreFilterState implements StateData {
   private minCache: (number | undefined)[];
+  /** Whether the cycle's pod matches each constraint's selector (Filter asks per node). */
+  private selfCache: (number | undefined)[] | undefined;
 
   constructor(
     readonly constraints: Constraint[],
@@ -213,6 +220,17 @@ class PreFilterState implements StateData {
       this.matchNum.map((m) => new Map(m)),
       this.requiredAffinity,
     );
+  }
+
+  /** 1 when the pod (the cycle's, whose labels are given) matches constraint i's selector. */
+  selfMatch(i: number, podLabels: Labels): number {
+    this.selfCache ??= new Array(this.constraints.length).fill(undefined);
+    let v = this.selfCache[i];
+    if (v === undefined) {
+      v = (this.constraints[i] as Constraint).selector.matches(podLabels) ? 1 : 0;
+      this.selfCache[i] = v;
+    }
+    return v;
   }
 
   /** The least matching count over the constraint's domains (0 below minDomains). */
@@ -269,6 +287,7 @@ export class PodTopologySpread
     EnqueueExtensions
 {
   readonly name = NAME;
+  private readonly preFilterState = new StateCache(PRE_FILTER_KEY, PreFilterState);
   private readonly defaults: TopologySpreadConstraint[];
   private readonly systemDefaulted: boolean;
 
@@ -370,7 +389,7 @@ export class PodTopologySpread
   }
 
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    const s = readState(state, PRE_FILTER_KEY, PreFilterState);
+    const s = this.preFilterState.read(state);
     if (s === undefined)
       return new Status(Code.Error, [`reading "${PRE_FILTER_KEY}" from cycleState: not found`]);
     const labels = nodeInfo.node?.metadata?.labels ?? {};
@@ -380,7 +399,7 @@ export class PodTopologySpread
       const v = labels[c.topologyKey];
       if (v === undefined)
         return new Status(Code.UnschedulableAndUnresolvable, [ERR_REASON_NODE_LABEL_NOT_MATCH]);
-      const self = c.selector.matches(podLabels) ? 1 : 0;
+      const self = s.selfMatch(i, podLabels);
       const matchNum = (s.matchNum[i] as Map<string, number>).get(v) ?? 0;
       const skew = matchNum + self - s.minMatchNum(i);
       if (skew > c.maxSkew) return new Status(Code.Unschedulable, [ERR_REASON_CONSTRAINTS_NOT_MATCH]);

@@ -3,8 +3,7 @@
 // normalization reverses it so fewer intolerable taints score higher.
 
 import type { Pod, Toleration } from '../../../api/generated/types/core-v1.js';
-import type { CycleState, StateData } from '../../framework/cycle-state.js';
-import { readState } from '../../framework/cycle-state.js';
+import { type CycleState, type StateData, StateCache } from '../../framework/cycle-state.js';
 import { ActionType, type ClusterEvent } from '../../framework/events.js';
 import type {
   EnqueueExtensions,
@@ -40,10 +39,11 @@ export class TaintToleration
   implements FilterPlugin, PreScorePlugin, ScorePlugin, ScoreExtensions, EnqueueExtensions
 {
   readonly name = NAME;
+  private readonly preScoreState = new StateCache(PRE_SCORE_KEY, PreScoreState);
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    const taints = nodeInfo.node?.spec?.taints;
-    if (taints === undefined || taints.length === 0) return null;
+    const taints = nodeInfo.taints;
+    if (taints.length === 0) return null;
     const t = findMatchingUntoleratedTaint(taints, pod.spec?.tolerations, isScheduleBlockingTaint);
     if (t === undefined) return null;
     return newStatus(
@@ -61,9 +61,9 @@ export class TaintToleration
   }
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
-    const taints = nodeInfo.node?.spec?.taints;
-    if (taints === undefined || taints.length === 0) return 0;
-    const tols = readState(state, PRE_SCORE_KEY, PreScoreState)?.tolerations ?? pod.spec?.tolerations ?? [];
+    const taints = nodeInfo.taints;
+    if (taints.length === 0) return 0;
+    const tols = this.preScoreState.read(state)?.tolerations ?? pod.spec?.tolerations ?? [];
     let n = 0;
     for (const t of taints) if (t.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tols, t)) n++;
     return n;
