@@ -11,7 +11,7 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EtcdStorage } from './etcd.js';
+import type { EtcdStorage } from './etcd.js';
 import { MemoryStorage } from './memory.js';
 import type { CompactionPolicy } from './sqlite/compactor.js';
 import { SqliteStorage, type SqliteStorageOptions } from './sqlite/sqlite-storage.js';
@@ -36,13 +36,13 @@ export async function openStorage(endpoint: string, opts: OpenStorageOptions = {
     case 'sqlite':
       return new SqliteStorage(sqliteOptions(body, params, opts));
     case 'etcd':
-      return new EtcdStorage(etcdOptions(body, params));
+      return openEtcd(etcdOptions(body, params));
     case 'http':
     case 'https': {
       const hosts = body.split(',').map((h) => h.replace(/^https?:\/\//, ''));
       if (scheme === 'https' && !params.has('cacert'))
         throw invalidEndpoint(endpoint, 'https etcd endpoints need ?cacert=PATH (the etcd CA)');
-      return new EtcdStorage(etcdOptions(hosts.join(','), params));
+      return openEtcd(etcdOptions(hosts.join(','), params));
     }
     default:
       throw invalidEndpoint(
@@ -126,6 +126,13 @@ function sqliteOptions(
     compaction,
     ...(opts.onError && { onError: opts.onError }),
   };
+}
+
+// The etcd client (etcd3 with its gRPC and protobuf stack: ~100 ms and ~19 MB to load) is
+// loaded only for an etcd endpoint; the sqlite default never needs it.
+async function openEtcd(opts: ConstructorParameters<typeof EtcdStorage>[0]): Promise<Storage> {
+  const { EtcdStorage } = await import('./etcd.js');
+  return new EtcdStorage(opts);
 }
 
 function etcdOptions(body: string, params: URLSearchParams): ConstructorParameters<typeof EtcdStorage>[0] {
