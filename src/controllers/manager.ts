@@ -22,7 +22,6 @@ import { errorText, type Logger, noopLogger } from '../client/log.js';
 import { metadataClientFor } from '../client/metadata-client.js';
 import type { KeyPair } from '../pki/x509.js';
 import {
-  type Controller,
   type ControllerContext,
   type ControllerFactory,
   type ControllerOptions,
@@ -210,25 +209,29 @@ export class ControllerManager {
       if (!on) this.log.debug('controller disabled', { controller: reg.name });
       return on;
     });
-    const clients = await this.controllerClients(enabled, signal);
-    const controllers: Controller[] = [];
-    if (clients !== undefined) {
-      for (const reg of enabled) {
-        const client = clients.get(reg.name) ?? base.client;
-        controllers.push(reg.factory({ ...base, client, metadataClient: metadataClientFor(client) }));
-      }
-    }
-    this.started = controllers.map((c) => c.name);
+    // Each controller starts as soon as its own credentials are ready (not after all of
+    // them): the node-ipam controller's PodCIDR gates the first node's network, so waiting
+    // for two dozen TokenRequests would delay every fresh cluster's first Ready node.
+    // Informers requested by a later controller start with it; handlers added to a running
+    // informer are replayed its objects.
+    const runs: Promise<void>[] = [];
+    this.started = [];
     this.leading = true;
-    // Each run registers its handlers synchronously, so informers start after all of them.
-    const runs = controllers.map((c) =>
-      c.run(signal).catch((err: unknown) => {
-        this.log.error('controller failed', { controller: c.name, error: errorText(err) });
-      }),
-    );
-    informers.start(signal);
-    metadataInformers.start(signal);
-    this.log.info('started controllers', { controllers: this.started });
+    const startOne = (reg: ControllerRegistration, client: Client): void => {
+      if (signal.aborted) return;
+      const c = reg.factory({ ...base, client, metadataClient: metadataClientFor(client) });
+      this.started.push(c.name);
+      // run() registers its handlers synchronously, before its informers start.
+      runs.push(
+        c.run(signal).catch((err: unknown) => {
+          this.log.error('controller failed', { controller: c.name, error: errorText(err) });
+        }),
+      );
+      informers.start(signal);
+      metadataInformers.start(signal);
+    };
+    const allStarted = await this.controllerClients(enabled, signal, startOne);
+    if (allStarted) this.log.info('started controllers', { controllers: this.started });
     await Promise.all(runs);
     this.leading = false;
     await informers.shutdown();
@@ -237,23 +240,26 @@ export class ControllerManager {
     outer.removeEventListener('abort', forward);
   }
 
-  // Each controller's client (upstream's ClientOrDie: retried until it works), keyed by
-  // controller name; undefined when the signal aborted first.
+  // Hands each controller its client as soon as it has one (upstream's ClientOrDie: retried
+  // until it works); false when the signal aborted first.
   private async controllerClients(
     enabled: readonly ControllerRegistration[],
     signal: AbortSignal,
-  ): Promise<Map<string, Client> | undefined> {
-    const out = new Map<string, Client>();
+    ready: (reg: ControllerRegistration, client: Client) => void,
+  ): Promise<boolean> {
     const builder = this.opts.clientBuilder;
-    if (builder === undefined) return out;
     await Promise.all(
       enabled.map(async (reg) => {
         const account = reg.serviceAccount;
-        if (account === undefined) return;
+        if (builder === undefined || account === undefined) {
+          ready(reg, this.opts.client);
+          return;
+        }
         const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 }, this.clock);
         while (!signal.aborted) {
           try {
-            out.set(reg.name, await builder.clientFor(account, signal));
+            const client = await builder.clientFor(account, signal);
+            if (!signal.aborted) ready(reg, client);
             return;
           } catch (err) {
             if (signal.aborted) return;
@@ -267,7 +273,7 @@ export class ControllerManager {
         }
       }),
     );
-    return signal.aborted ? undefined : out;
+    return !signal.aborted;
   }
 }
 
