@@ -83,13 +83,13 @@ describe('validateCustomResourceDefinition', () => {
         (c.spec.versions[0]!.subresources = {
           scale: { specReplicasPath: '.status.r', statusReplicasPath: '.status.r' },
         }),
-      'spec.versions[0].subresources.scale.specReplicasPath: Invalid value: ".status.r": should be a json path under .spec',
+      'spec.subresources.scale.specReplicasPath: Invalid value: ".status.r": should be a json path under .spec',
     ],
     [
       'column type',
       (c) =>
         (c.spec.versions[0]!.additionalPrinterColumns = [{ name: 'X', type: 'float', jsonPath: '.spec.x' }]),
-      'spec.versions[0].additionalPrinterColumns[0].type: Invalid value: "float": must be one of boolean,date,integer,number,string',
+      'spec.additionalPrinterColumns[0].type: Invalid value: "float": must be one of boolean,date,integer,number,string',
     ],
     [
       'stored versions',

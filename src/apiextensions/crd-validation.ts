@@ -13,6 +13,7 @@ import { validateObjectMeta, validateObjectMetaUpdate } from '../api/validation/
 import type { FieldError } from '../machinery/status-error.js';
 import { isDNS1035Label, isDNS1123Subdomain, nameIsDNSSubdomain } from '../machinery/validation/names.js';
 import { isEstablished } from './resource-info.js';
+import { deepEqualJSON } from './schema/compile.js';
 import { validateCrdSchema } from './schema/index.js';
 
 const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
@@ -92,30 +93,64 @@ function validateSubresources(sub: CustomResourceSubresources | undefined, path:
   return errs;
 }
 
-function validateVersion(v: CustomResourceDefinitionVersion, path: string): FieldError[] {
+/**
+ * Which per-version parts upstream hoists to the top level before validating (its v1 →
+ * internal conversion moves schemas, subresources and printer columns that are identical
+ * in every version to spec.validation, spec.subresources, spec.additionalPrinterColumns),
+ * which is where their errors are reported.
+ */
+interface Hoisted {
+  schema: boolean;
+  subresources: boolean;
+  columns: boolean;
+}
+
+function hoisted(versions: readonly CustomResourceDefinitionVersion[]): Hoisted {
+  const same = (
+    get: (v: CustomResourceDefinitionVersion) => unknown,
+    present: (x: unknown) => boolean,
+  ): boolean =>
+    versions.length > 0 && versions.every((v) => present(get(v)) && deepEqualJSON(get(v), get(versions[0]!)));
+  return {
+    schema: same(
+      (v) => v.schema,
+      (x) => x !== undefined && x !== null,
+    ),
+    subresources: same(
+      (v) => v.subresources,
+      (x) => x !== undefined && x !== null,
+    ),
+    columns: same(
+      (v) => v.additionalPrinterColumns,
+      (x) => Array.isArray(x) && x.length > 0,
+    ),
+  };
+}
+
+function validateSchema(v: CustomResourceDefinitionVersion, schemaPath: string): FieldError[] {
   const errs: FieldError[] = [];
   const schema = v.schema?.openAPIV3Schema;
   if (schema === undefined) {
-    errs.push({
-      type: 'FieldValueRequired',
-      field: `${path}.schema.openAPIV3Schema`,
-      detail: 'schemas are required',
-    });
-  } else {
-    if (v.subresources?.status !== undefined && schema.type !== undefined && schema.type !== 'object') {
-      errs.push(
-        invalidField(
-          `${path}.schema.openAPIV3Schema.type`,
-          schema.type,
-          'only "object" is allowed as the type at the root of the schema if the status subresource is enabled',
-        ),
-      );
-    }
-    errs.push(...validateCrdSchema(schema, `${path}.schema.openAPIV3Schema`));
+    errs.push({ type: 'FieldValueRequired', field: schemaPath, detail: 'schemas are required' });
+    return errs;
   }
-  errs.push(...validateSubresources(v.subresources, `${path}.subresources`));
+  if (v.subresources?.status !== undefined && schema.type !== undefined && schema.type !== 'object') {
+    errs.push(
+      invalidField(
+        `${schemaPath}.type`,
+        schema.type,
+        'only "object" is allowed as the type at the root of the schema if the status subresource is enabled',
+      ),
+    );
+  }
+  errs.push(...validateCrdSchema(schema, schemaPath));
+  return errs;
+}
+
+function validateColumns(v: CustomResourceDefinitionVersion, path: string): FieldError[] {
+  const errs: FieldError[] = [];
   (v.additionalPrinterColumns ?? []).forEach((c, i) => {
-    const p = `${path}.additionalPrinterColumns[${i}]`;
+    const p = `${path}[${i}]`;
     if (!c.name) errs.push({ type: 'FieldValueRequired', field: `${p}.name`, detail: '' });
     if (!c.type)
       errs.push({
@@ -130,6 +165,14 @@ function validateVersion(v: CustomResourceDefinitionVersion, path: string): Fiel
     if (!c.jsonPath) errs.push({ type: 'FieldValueRequired', field: `${p}.JSONPath`, detail: '' });
     else errs.push(...validateSimpleJSONPath(c.jsonPath, `${p}.JSONPath`));
   });
+  return errs;
+}
+
+function validateVersion(v: CustomResourceDefinitionVersion, path: string, h: Hoisted): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!h.schema) errs.push(...validateSchema(v, `${path}.schema.openAPIV3Schema`));
+  if (!h.subresources) errs.push(...validateSubresources(v.subresources, `${path}.subresources`));
+  if (!h.columns) errs.push(...validateColumns(v, `${path}.additionalPrinterColumns`));
   return errs;
 }
 
@@ -154,6 +197,7 @@ function validateSpec(crd: CustomResourceDefinition): FieldError[] {
     });
   }
   const versions = spec.versions ?? [];
+  const h = hoisted(versions);
   let storage = 0;
   const seen = new Set<string>();
   let unique = true;
@@ -163,8 +207,14 @@ function validateSpec(crd: CustomResourceDefinition): FieldError[] {
     seen.add(v.name);
     const e = isDNS1035Label(v.name ?? '');
     if (e.length > 0) errs.push(invalidField(`spec.versions[${i}].name`, v.name ?? '', e.join(',')));
-    errs.push(...validateVersion(v, `spec.versions[${i}]`));
+    errs.push(...validateVersion(v, `spec.versions[${i}]`, h));
   });
+  const first = versions[0];
+  if (first !== undefined) {
+    if (h.schema) errs.push(...validateSchema(first, 'spec.validation.openAPIV3Schema'));
+    if (h.subresources) errs.push(...validateSubresources(first.subresources, 'spec.subresources'));
+    if (h.columns) errs.push(...validateColumns(first, 'spec.additionalPrinterColumns'));
+  }
   if (!unique)
     errs.push({
       type: 'FieldValueInvalid',

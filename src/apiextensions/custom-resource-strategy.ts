@@ -80,19 +80,19 @@ export class CustomResourceStrategy implements Strategy {
     else delete obj.metadata.managedFields;
   }
 
-  validate(obj: KObject, _ctx: StrategyContext): FieldError[] {
-    return this.schemaErrors(obj);
+  validate(obj: KObject, ctx: StrategyContext): FieldError[] {
+    return this.schemaErrors(obj, undefined, ctx);
   }
 
-  validateUpdate(obj: KObject, _old: KObject, _ctx: StrategyContext): FieldError[] {
-    return this.schemaErrors(obj);
+  validateUpdate(obj: KObject, old: KObject, ctx: StrategyContext): FieldError[] {
+    return this.schemaErrors(obj, old, ctx);
   }
 
-  private schemaErrors(obj: KObject): FieldError[] {
+  private schemaErrors(obj: KObject, old: KObject | undefined, ctx: StrategyContext): FieldError[] {
     if (!this.schema) return [];
     // metadata is checked by the shared ObjectMeta validation, not the CRD's schema.
     return this.schema
-      .validate(obj as Record<string, unknown>)
+      .validate(obj as Record<string, unknown>, old as Record<string, unknown> | undefined, ctx.warnings)
       .filter((e) => !e.field.startsWith('metadata.'));
   }
 

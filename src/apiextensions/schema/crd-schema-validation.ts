@@ -2,11 +2,13 @@
 // (validateCustomResourceDefinitionValidation with the options of a create): the root rules
 // (nullable, the status-subresource restrictions), the structural-schema rules and default
 // checks, then the OpenAPI rules every node must follow (supported keywords, list and map
-// extensions, x-kubernetes-validations wording). CEL rules are accepted without compiling
-// them: kts does not evaluate CEL.
+// extensions, x-kubernetes-validations wording), and finally the CEL rules, compiled against
+// their nodes' types (../cel), when the schema is structural.
 import type { JSONSchemaProps, ValidationRule } from '../../api/generated/types/apiextensions-v1.js';
 import { notSupported } from '../../api/validation/field.js';
 import type { FieldError } from '../../machinery/status-error.js';
+import { celRuleErrors } from '../cel/index.js';
+import { validFieldPath } from '../cel/field-path.js';
 import { goSharpV } from './structural-checks.js';
 import { keyed, structuralInitError, validateDefaults, validateStructural } from './structural-validation.js';
 
@@ -106,14 +108,29 @@ export function validateCrdSchema(
   if (schema.nullable === true)
     errs.push(forb(`${fieldPath}.nullable`, 'nullable cannot be true at the root'));
   const initErr = structuralInitError(schema);
+  let celContext = false;
   if (initErr === undefined) {
     const structural = validateStructural(schema, fieldPath);
     if (structural.length > 0) errs.push(...structural);
-    else errs.push(...validateDefaults(schema, fieldPath));
+    else {
+      const defaults = validateDefaults(schema, fieldPath);
+      errs.push(...defaults);
+      celContext = defaults.length === 0;
+    }
   }
-  errs.push(
-    ...openAPISchema(schema, fieldPath, { allowDefaults: true, reason: '', insideMeta: false }, true),
+  const schemaErrs = openAPISchema(
+    schema,
+    fieldPath,
+    { allowDefaults: true, reason: '', insideMeta: false },
+    true,
   );
+  errs.push(...schemaErrs);
+  if (celContext) {
+    // Upstream compiles no rules of a node with schema errors at or below it.
+    const bad = (path: string): boolean =>
+      schemaErrs.some((e) => e.field === path || e.field.startsWith(`${path}.`));
+    errs.push(...celRuleErrors(schema, fieldPath, bad));
+  }
   if (errs.length === 0 && initErr !== undefined) {
     errs.push({ type: 'FieldValueInvalid', field: fieldPath, badValue: '', detail: initErr });
   }
@@ -212,7 +229,7 @@ function openAPISchema(s: JSONSchemaProps, path: string, v: Ssv, isRoot: boolean
     if (!Array.isArray(d)) errs.push(...openAPISchema(d, keyed(path, 'dependencies', k), v, false));
   }
   errs.push(...extensions(s, path));
-  errs.push(...validationRules(s['x-kubernetes-validations'] ?? [], `${path}.x-kubernetes-validations`));
+  errs.push(...validationRules(s, s['x-kubernetes-validations'] ?? [], `${path}.x-kubernetes-validations`));
   return errs;
 }
 
@@ -335,8 +352,8 @@ function extensions(s: JSONSchemaProps, path: string): FieldError[] {
   return errs;
 }
 
-// The static checks of x-kubernetes-validations; the CEL expressions themselves are not compiled.
-function validationRules(rules: readonly ValidationRule[], path: string): FieldError[] {
+// The static checks of x-kubernetes-validations (the expressions are compiled by celRuleErrors).
+function validationRules(s: JSONSchemaProps, rules: readonly ValidationRule[], path: string): FieldError[] {
   const errs: FieldError[] = [];
   rules.forEach((rule, i) => {
     {
@@ -347,9 +364,9 @@ function validationRules(rules: readonly ValidationRule[], path: string): FieldE
       const newline = /[\n\r]+/;
       if (trimmedRule === '') errs.push(req(`${at}.rule`, 'rule is not specified'));
       else if (message.length > 0 && trimmedMsg === '')
-        errs.push(inv(`${at}.message`, message, 'must be non-empty if specified'));
+        errs.push(inv(`${at}.message`, message, 'message must be non-empty if specified'));
       else if (newline.test(trimmedMsg))
-        errs.push(inv(`${at}.message`, message, 'must not contain line breaks'));
+        errs.push(inv(`${at}.message`, message, 'message must not contain line breaks'));
       else if (newline.test(trimmedRule) && trimmedMsg === '') {
         errs.push(req(`${at}.message`, 'message must be specified if rule contains line breaks'));
       }
@@ -362,8 +379,10 @@ function validationRules(rules: readonly ValidationRule[], path: string): FieldE
       }
       const fp = rule.fieldPath ?? '';
       if (fp.length > 0 && fp.trim() === '')
-        errs.push(inv(`${at}.fieldPath`, fp, 'must be non-empty if specified'));
-      if (newline.test(fp)) errs.push(inv(`${at}.fieldPath`, fp, 'must not contain line breaks'));
+        errs.push(inv(`${at}.fieldPath`, fp, 'fieldPath must be non-empty if specified'));
+      if (newline.test(fp)) errs.push(inv(`${at}.fieldPath`, fp, 'fieldPath must not contain line breaks'));
+      if (fp.length > 0 && !validFieldPath(fp, s).ok)
+        errs.push(inv(`${at}.fieldPath`, fp, 'fieldPath must be a valid path'));
     }
   });
   return errs;

@@ -2,10 +2,12 @@
 // compiled once into validation (kube-openapi wording, list-type uniqueness, embedded
 // resources), pruning with unknown-field paths, structural defaulting and a SchemaNode tree
 // for server-side apply, plus the structural-schema checks a CRD itself must pass. CEL
-// (x-kubernetes-validations) rules are accepted but never evaluated.
+// (x-kubernetes-validations) rules are compiled with the schema (../cel) and evaluated after
+// the schema's own validation, with the old object on update (transition rules, ratcheting).
 import type { JSONSchemaProps } from '../../api/generated/types/apiextensions-v1.js';
 import type { SchemaNode } from '../../api/schema-types.js';
 import type { FieldError } from '../../machinery/status-error.js';
+import { type CelValidator, compileCelValidator } from '../cel/index.js';
 import { compileSchema } from './compile.js';
 import { applyDefaults, coerceCustomObject } from './prune.js';
 import { resourceSchemaNode } from './schema-node.js';
@@ -20,10 +22,12 @@ export interface CustomResourceSchema {
   /**
    * Field errors for a whole custom object, paths like `spec.replicas` (as upstream prints
    * them in a 422): kube-openapi value validation, x-kubernetes-list-type set/map
-   * uniqueness and embedded resources' apiVersion/kind/metadata. The root's
+   * uniqueness, embedded resources' apiVersion/kind/metadata, then the
+   * x-kubernetes-validations rules (`old` is the stored object on update: oldSelf and
+   * ratcheting; ratcheted rule failures are appended to `warnings`). The root's
    * apiVersion/kind/metadata are the caller's (the CR strategy's) to check.
    */
-  validate(obj: Record<string, unknown>): FieldError[];
+  validate(obj: Record<string, unknown>, old?: Record<string, unknown>, warnings?: string[]): FieldError[];
   /**
    * Removes what the schema does not declare, in place, as upstream's CR decoder does: root
    * metadata decoded as ObjectMeta, undeclared fields, non-nullable nulls without a default,
@@ -53,13 +57,15 @@ export function compileCustomResourceSchema(schema: JSONSchemaProps): CompiledCu
   const root = compileSchema(schema);
   const status = root.properties?.get('status');
   let node: SchemaNode | undefined;
+  const cel = compileCelValidator(schema);
   return {
-    validate(obj) {
-      return [
+    validate(obj, old, warnings) {
+      const errs = [
         ...validateAgainstSchema(root, obj),
         ...validateEmbeddedResources(root, obj),
         ...validateListSetsAndMaps(root, obj),
       ];
+      return cel === undefined ? errs : [...errs, ...celErrors(cel, errs, obj, old, warnings)];
     },
     validateStatus(value) {
       if (status === undefined) return [];
@@ -83,4 +89,30 @@ export function compileCustomResourceSchema(schema: JSONSchemaProps): CompiledCu
       return node;
     },
   };
+}
+
+/**
+ * The rules' errors, unless the object already failed in a way that makes its values
+ * untyped (upstream's hasBlockingErr: a NotSupported or TypeInvalid error).
+ */
+function celErrors(
+  cel: CelValidator,
+  errs: readonly FieldError[],
+  obj: Record<string, unknown>,
+  old: Record<string, unknown> | undefined,
+  warnings: string[] | undefined,
+): FieldError[] {
+  if (errs.some((e) => e.type === 'FieldValueNotSupported' || e.type === 'FieldValueTypeInvalid')) {
+    return [
+      {
+        type: 'FieldValueInvalid',
+        field: '<nil>',
+        // Go prints a nil bad value as the quoted string "null".
+        renderedValue: '"null"',
+        detail:
+          'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      },
+    ];
+  }
+  return cel.validate(obj, old, warnings);
 }
