@@ -224,7 +224,8 @@ function fieldErrorTypeText(t: CauseType): string {
 function renderBadValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (v === null || v === undefined) return 'null';
+  // Go's field.Error turns a nil bad value into the string "null", printed with %q.
+  if (v === null || v === undefined) return '"null"';
   if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
     return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
   if (typeof v === 'object' && !Array.isArray(v)) {
