@@ -51,7 +51,10 @@ function apiResources(served: ServedAPIs, group: string, version: string): APIRe
     };
     if (r.shortNames.length > 0) e.shortNames = [...r.shortNames];
     if (r.categories.length > 0) e.categories = [...r.categories];
-    if (r.verbs.includes('list') || r.verbs.includes('get')) e.storageVersionHash = storageVersionHash(r);
+    // Resources of an extension (aggregated) API have no storage version.
+    const stored = served.extension(group, version, r.plural) === undefined;
+    if (stored && (r.verbs.includes('list') || r.verbs.includes('get')))
+      e.storageVersionHash = storageVersionHash(r);
     out.push(e);
     for (const s of [...r.subresources].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const se: APIResource = {

@@ -116,6 +116,11 @@ export async function handleResource(ctx: ServerContext, rr: ResourceRequest): P
     throw methodNotAllowed();
   }
 
+  const ext = ctx.served.extension(info.apiGroup, info.apiVersion, info.resource);
+  if (ext !== undefined) {
+    if (sub !== '') throw notFoundStatus();
+    return ext.handle(rr, resource);
+  }
   if (isVirtual(resource)) {
     const s = { ...rr, resource, store: ctx.stores.byName('', 'namespaces') };
     if (resource.plural === 'componentstatuses') return handleComponentStatuses(s);

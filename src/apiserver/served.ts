@@ -7,6 +7,7 @@
 import { allGroups, resourcesIn } from '../api/registry.js';
 import type { GroupInfo, ResourceInfo } from '../api/registry-types.js';
 import { CustomResourceRegistry, type ServedCustomResource } from '../apiextensions/registry.js';
+import type { ResourceRequest } from './dispatch.js';
 
 // resource.k8s.io (DRA) was not GA in 1.32.
 const EXCLUDED_GROUPS = new Set(['resource.k8s.io']);
@@ -87,6 +88,18 @@ export function servedResourcesIn(group: string, version: string): ResourceInfo[
 }
 
 /**
+ * An API group served in-process by a handler of its own instead of Stores, as an aggregated
+ * API server would serve it (metrics.k8s.io). Its resources appear in discovery and RBAC like
+ * any other; every request for them goes to `handle` once the verb is known to be allowed.
+ */
+export interface ExtensionAPI {
+  group: GroupInfo;
+  resources: readonly ResourceInfo[];
+  /** Serves one request for one of `resources` (a verb it lists, no subresource). */
+  handle(rr: ResourceRequest, resource: ResourceInfo): Promise<void>;
+}
+
+/**
  * What one API server serves: the built-in resources above plus the custom resources of its
  * CustomResourceDefinitions, which come and go at run time. Discovery, routing and the
  * Stores read this per-server view; the module functions above stay the built-ins alone.
@@ -94,17 +107,41 @@ export function servedResourcesIn(group: string, version: string): ResourceInfo[
 export class ServedAPIs {
   private union: Served | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly extensions = new Map<string, ExtensionAPI>();
 
   constructor(readonly custom: CustomResourceRegistry = new CustomResourceRegistry()) {
-    custom.onChange(() => {
-      this.union = undefined;
-      for (const l of [...this.listeners]) l();
-    });
+    custom.onChange(() => this.changed());
+  }
+
+  private changed(): void {
+    this.union = undefined;
+    for (const l of [...this.listeners]) l();
+  }
+
+  /**
+   * Serves an extension API group (after the built-in and custom groups, as the low group
+   * priority of an aggregated API orders it); returns the function that stops serving it.
+   */
+  addExtension(ext: ExtensionAPI): () => void {
+    this.extensions.set(ext.group.name, ext);
+    this.changed();
+    return () => {
+      if (this.extensions.get(ext.group.name) !== ext) return;
+      this.extensions.delete(ext.group.name);
+      this.changed();
+    };
+  }
+
+  /** The extension API serving group/version/plural, if that is one. */
+  extension(group: string, version: string, plural: string): ExtensionAPI | undefined {
+    const ext = this.extensions.get(group);
+    if (ext === undefined || !ext.group.versions.includes(version)) return undefined;
+    return ext.resources.some((r) => r.version === version && r.plural === plural) ? ext : undefined;
   }
 
   private get(): Served {
     if (this.union) return this.union;
-    const base = get();
+    const base = withExtensions(get(), [...this.extensions.values()]);
     const entries = this.custom.current();
     if (entries.length === 0) {
       this.union = base;
@@ -120,8 +157,9 @@ export class ServedAPIs {
       byGVR.set(k, e.info);
       resources.push(e.info);
     }
-    const groups = [...base.groups];
+    const groups = base.groups.filter((g) => !this.extensions.has(g.name));
     for (const g of this.custom.groups()) if (!builtinGroups.has(g.name)) groups.push(g);
+    for (const e of this.extensions.values()) groups.push(e.group);
     this.union = { groups, resources, byGVR };
     return this.union;
   }
@@ -157,4 +195,22 @@ export class ServedAPIs {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+// The built-ins plus extension groups (which never shadow a built-in resource).
+function withExtensions(base: Served, exts: readonly ExtensionAPI[]): Served {
+  if (exts.length === 0) return base;
+  const resources = [...base.resources];
+  const byGVR = new Map(base.byGVR);
+  const groups = [...base.groups];
+  for (const e of exts) {
+    groups.push(e.group);
+    for (const r of e.resources) {
+      const k = `${r.group}/${r.version}/${r.plural}`;
+      if (byGVR.has(k)) continue;
+      byGVR.set(k, r);
+      resources.push(r);
+    }
+  }
+  return { groups, resources, byGVR };
 }

@@ -98,6 +98,10 @@ export interface ApiServer {
   storage: Storage;
   /** The custom resources this server serves (its CRDs' established versions). */
   customResources: CustomResourceRegistry;
+  /** What this server serves; in-process extension APIs (metrics.k8s.io) register here. */
+  served: ServedAPIs;
+  /** The server's client identity towards kubelets. */
+  kubelets: KubeletConnector;
   close(): Promise<void>;
 }
 
@@ -414,6 +418,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     stores,
     storage,
     customResources: served.custom,
+    served,
+    kubelets: ctx.kubelets,
     async close(): Promise<void> {
       isReady = false;
       // Leave the `kubernetes` endpoints before the listener goes, as upstream's reconciler does.

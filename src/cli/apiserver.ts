@@ -1,6 +1,7 @@
 // `kts apiserver --data-dir DIR --https-port N [--datastore-endpoint URL]`: runs the API
 // server alone until SIGINT/SIGTERM.
 import { startApiServer } from '../apiserver/server.js';
+import { startResourceMetrics } from '../metrics/index.js';
 import type { Command } from './main.js';
 import { FlagError, parseFlags } from './flags.js';
 
@@ -58,12 +59,15 @@ export const apiserver: Command = async (args) => {
       ? { serviceCIDR: f.values['service-cluster-ip-range'] }
       : {}),
   });
+  // metrics.k8s.io, as the metrics-server k3s bundles would serve it.
+  const metrics = startResourceMetrics(server);
   process.stdout.write(`kts apiserver: serving on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await metrics.stop();
   await server.close();
   return 0;
 };

@@ -70,6 +70,8 @@ export interface CallOptions {
 /** metav1.GetOptions. */
 export interface GetOptions extends CallOptions {
   resourceVersion?: string;
+  /** Read a subresource instead (`scale`, `status`). */
+  subresource?: string;
 }
 
 /** metav1.ListOptions (list and watch). */

@@ -47,7 +47,7 @@ export class RestResourceClient<T extends KubeObject> implements ResourceClient<
   get(namespace: string, name: string, opts: GetOptions = {}): Promise<T> {
     return this.rest.request<T>({
       method: 'GET',
-      path: resourcePath(this.gvr, namespace, requireName(name)),
+      path: resourcePath(this.gvr, namespace, requireName(name), opts.subresource),
       query: { resourceVersion: opts.resourceVersion },
       ...this.objectAccept,
       ...signalOf(opts),

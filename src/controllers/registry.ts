@@ -27,6 +27,7 @@ import {
   newCSRSigningController,
 } from './certificates/index.js';
 import { newTokenCleaner } from './bootstrap/index.js';
+import { newHorizontalPodAutoscalerController } from './hpa/index.js';
 
 /** The registered controllers, in start order. */
 export const controllerRegistry: ControllerRegistration[] = [
@@ -143,6 +144,12 @@ export const controllerRegistry: ControllerRegistration[] = [
     serviceAccount: 'cronjob-controller',
     aliases: ['cronjob-controller'],
     factory: newCronJobController,
+  },
+  {
+    name: 'horizontalpodautoscaling',
+    serviceAccount: 'horizontal-pod-autoscaler',
+    aliases: ['horizontal-pod-autoscaler-controller'],
+    factory: newHorizontalPodAutoscalerController,
   },
   {
     name: 'ttl-after-finished',

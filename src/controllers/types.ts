@@ -25,6 +25,16 @@ export interface ControllerOptions {
   workers: number;
   /** PodGC: terminated pods kept before deletion starts (upstream 12500). */
   terminatedPodGCThreshold: number;
+  /** HPA: how often each autoscaler is reconciled (--horizontal-pod-autoscaler-sync-period, 15 s). */
+  horizontalPodAutoscalerSyncPeriodMs: number;
+  /** HPA: scale-down window without `behavior` (--horizontal-pod-autoscaler-downscale-stabilization, 5 min). */
+  horizontalPodAutoscalerDownscaleStabilizationMs: number;
+  /** HPA: usage ratios this close to 1 change nothing (--horizontal-pod-autoscaler-tolerance, 0.1). */
+  horizontalPodAutoscalerTolerance: number;
+  /** HPA: --horizontal-pod-autoscaler-cpu-initialization-period (5 min). */
+  horizontalPodAutoscalerCpuInitializationPeriodMs: number;
+  /** HPA: --horizontal-pod-autoscaler-initial-readiness-delay (30 s). */
+  horizontalPodAutoscalerInitialReadinessDelayMs: number;
 }
 
 /** What every controller is built from. */
@@ -71,4 +81,9 @@ export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
   nodeStartupGracePeriodMs: 60_000,
   workers: 5,
   terminatedPodGCThreshold: 12500,
+  horizontalPodAutoscalerSyncPeriodMs: 15_000,
+  horizontalPodAutoscalerDownscaleStabilizationMs: 5 * 60_000,
+  horizontalPodAutoscalerTolerance: 0.1,
+  horizontalPodAutoscalerCpuInitializationPeriodMs: 5 * 60_000,
+  horizontalPodAutoscalerInitialReadinessDelayMs: 30_000,
 };

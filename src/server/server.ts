@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, Taint } from '../api/generated/types/core-v1.js';
 import { type ApiServer, startApiServer } from '../apiserver/server.js';
+import { startResourceMetrics } from '../metrics/index.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
 import { NODES } from '../client/resources.js';
@@ -35,7 +36,14 @@ import { isJoinToken, setupJoin } from './join-token.js';
 export { defaultNodeName, parseLabel, parseTaint, SERVER_DEFAULTS } from './node-flags.js';
 
 /** Components `--disable` can turn off (`agent` is an alias of `kubelet`). */
-export const DISABLEABLE = ['scheduler', 'controller-manager', 'kubelet', 'proxy', 'dns'] as const;
+export const DISABLEABLE = [
+  'scheduler',
+  'controller-manager',
+  'kubelet',
+  'proxy',
+  'dns',
+  'metrics-server',
+] as const;
 
 /** A component `--disable` accepts. */
 export type DisableableComponent = (typeof DISABLEABLE)[number];
@@ -317,6 +325,11 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
     throw e;
   }
   running.push({ name: 'apiserver', stop: () => api.close() });
+  // k3s's bundled metrics-server, in process: metrics.k8s.io for `kubectl top` and the HPA.
+  if (!cfg.disable.has('metrics-server')) {
+    const metrics = startResourceMetrics(api, { log: logFor('metrics-server') });
+    running.push({ name: 'metrics-server', stop: () => metrics.stop() });
+  }
   if (runtimeOpening !== undefined) running.push({ name: 'runtime', stop: closeRuntime });
   const timings: ServerTimings = { apiReadyMs: since() };
   progress(`API server ready at ${api.url} (${fmt(timings.apiReadyMs)})`);

@@ -129,7 +129,14 @@ export class FakeResourceClient<T extends KubeObject> implements ResourceClient<
   ) {}
 
   async get(namespace: string, name: string, opts: GetOptions = {}): Promise<T> {
-    const r = this.fake.invoke({ verb: 'get', resource: this.gvr, namespace, name, options: opts });
+    const r = this.fake.invoke({
+      verb: 'get',
+      resource: this.gvr,
+      namespace,
+      name,
+      options: opts,
+      ...(opts.subresource !== undefined ? { subresource: opts.subresource } : {}),
+    });
     if (r !== undefined) return r.result as T;
     return this.fake.tracker.get<T>(this.gvr, namespace, name);
   }

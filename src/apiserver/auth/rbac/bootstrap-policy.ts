@@ -166,6 +166,12 @@ export function clusterRoles(): ClusterRole[] {
       ],
       { [AGG_VIEW]: 'true' },
     ),
+    // metrics-server's reader role (k3s ships it with metrics-server; kts serves metrics.k8s.io).
+    clusterRole('system:aggregated-metrics-reader', [rule(READ, 'metrics.k8s.io', 'pods,nodes')], {
+      [AGG_VIEW]: 'true',
+      [AGG_EDIT]: 'true',
+      [AGG_ADMIN]: 'true',
+    }),
     clusterRole('system:heapster', [
       rule(READ, '', 'events,pods,nodes,namespaces'),
       rule(READ, 'extensions', 'deployments'),

@@ -153,7 +153,9 @@ function controllerRuleTable(): Array<[string, PolicyRule[]]> {
         rule('update', 'autoscaling', 'horizontalpodautoscalers/status'),
         rule('get,update', '*', '*/scale'),
         rule('list,watch', '', 'pods'),
-        rule('list,watch', 'metrics.k8s.io', 'pods'),
+        rule('get,list', 'metrics.k8s.io', 'pods'),
+        // kts maps custom scale targets from the CRDs (upstream asks discovery, which is public).
+        rule('list', 'apiextensions.k8s.io', 'customresourcedefinitions'),
         rule(READ, 'custom.metrics.k8s.io', '*'),
         rule(READ, 'external.metrics.k8s.io', '*'),
         eventsRule(),
