@@ -15,7 +15,6 @@ import { NODES, PODS } from '../src/client/resources.js';
 import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet } from '../src/kubelet/kubelet.js';
 import { readMachineInfo } from '../src/kubelet/node-status.js';
-import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
   type ContainerdDaemon,
   cleanupContainerdRoot,
@@ -25,7 +24,7 @@ import {
 import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
 import type { Kubectl } from './helpers/kubectl.js';
-import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { removeTestCgroups, startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
 import { until } from './helpers/wait.js';
 
 const NODE = 'kubelet-cri-attach';
@@ -126,8 +125,7 @@ describe('interactive attach on the cri runtime', { timeout: 90_000 }, () => {
       await daemon?.stop();
     } finally {
       if (cluster !== undefined) cleanupContainerdRoot(join(cluster.dir, 'containerd'));
-      removeCgroupDirs(`${CGROUP_ROOT}/besteffort`);
-      removeCgroupDirs(CGROUP_ROOT);
+      removeTestCgroups(CGROUP_ROOT);
       spawnSync('ip', ['link', 'del', BRIDGE]);
       await cluster?.stop();
     }
@@ -151,6 +149,10 @@ describe('interactive attach on the cri runtime', { timeout: 90_000 }, () => {
     ]);
     await until('the prompt hint', async () => (t.out().toString().includes(PROMPT_HINT) ? true : undefined));
     t.type('\n');
+    // The shell answers the newline with a prompt once kubectl is attached.
+    await until('a prompt after the hint', async () =>
+      /# /.test(t.out().toString().split(PROMPT_HINT)[1] ?? '') ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 300));
     // The terminal's size reached the shell (kubectl sends it as soon as it is attached).
     t.type('echo marker-$((40+2)) $(stty size)\n');

@@ -14,7 +14,6 @@ import type { Pod } from '../src/api/generated/types/core-v1.js';
 import { NODES, PODS } from '../src/client/resources.js';
 import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet, podLogRoot } from '../src/kubelet/kubelet.js';
-import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
   type ContainerdDaemon,
   cleanupContainerdRoot,
@@ -26,7 +25,7 @@ import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
 import { readLogs } from '../src/kubelet/runtime/logs.js';
 import { podLogDirectory } from '../src/kubelet/runtime/runtime.js';
 import type { Kubectl } from './helpers/kubectl.js';
-import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { removeTestCgroups, startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
 import { until } from './helpers/wait.js';
 
 const NODE = 'kubelet-cri-node';
@@ -95,8 +94,7 @@ describe('kubelet on the cri runtime (private containerd)', { timeout: 90_000 },
     } finally {
       if (dir !== '') cleanupContainerdRoot(join(dir, 'containerd'));
       spawnSync('ip', ['link', 'del', BRIDGE]);
-      removeCgroupDirs(`${CGROUP_ROOT}/besteffort`);
-      removeCgroupDirs(CGROUP_ROOT);
+      removeTestCgroups(CGROUP_ROOT);
       await cluster?.stop();
     }
   });

@@ -1,7 +1,9 @@
 // Streaming through the API server to the kubelet's HTTPS server, driven with the real
 // kubectl: `logs` (whole, --tail, -f following a new line), `exec` (output, exit codes,
-// stdin) and the errors kubectl users see. One in-process API server and one kubelet on the
-// process runtime whose server listens on a free loopback port the Node advertises.
+// stdin), `attach`, `run -i --rm` (the output of a command that exits before the attach
+// reaches it comes from the logs) and the errors kubectl users see. One in-process API
+// server and one kubelet on the process runtime whose server listens on a free loopback
+// port the Node advertises.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -47,6 +49,22 @@ async function running(name: string): Promise<void> {
     const p = await client.resource(PODS).get('default', name);
     return p.status?.phase === 'Running' ? true : undefined;
   });
+}
+
+/** `kubectl run -i --rm` of `command` on the node. */
+function runArgs(name: string, command: string[]): string[] {
+  return [
+    'run',
+    name,
+    '-i',
+    '--rm',
+    '--restart=Never',
+    '--image=kts.local/busybox:latest',
+    '--image-pull-policy=IfNotPresent',
+    `--overrides=${JSON.stringify({ spec: { nodeName: NODE, terminationGracePeriodSeconds: 1 } })}`,
+    '--',
+    ...command,
+  ];
 }
 
 /** kubectl with the kubeconfig of the test API server, as a child process. */
@@ -188,6 +206,31 @@ describe('kubelet streaming through the API server', { timeout: 60_000 }, () => 
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /40 100/);
     assert.match(r.out, /\/dev\/pts\//);
+  });
+
+  it('kubectl run -i --rm of a command that exits at once falls back to its logs', async () => {
+    // The container may be gone before the attach reaches it: kubectl must then be refused
+    // (and print the logs), never get an empty session. Several runs, as it is a race.
+    for (const i of [1, 2, 3]) {
+      const r = await kubectl.run(runArgs(`quick-${i}`, ['echo', `hi-${i}`]));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^hi-${i}$`, 'm'), `run ${i}: ${r.stdout} / ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`pod "quick-${i}" deleted`));
+      if (/couldn't attach/.test(r.stderr))
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `unable to upgrade connection: container quick-${i} not found in pod quick-${i}_default`,
+          ),
+        );
+    }
+  });
+
+  it('kubectl run -i --rm of a longer command prints its output through attach', async () => {
+    const r = await kubectl.run(runArgs('slow', ['sh', '-c', 'sleep 1; echo hi']));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^hi$/m);
+    assert.doesNotMatch(r.stderr, /couldn't attach/);
   });
 
   it('reports upstream errors for unknown containers and pods', async () => {

@@ -182,7 +182,17 @@ describe('image pulls (upstream image manager)', () => {
       pinned: false,
     });
     const local: Container = { name: 'c', image: 'kts.local/busybox:latest' };
+    const pulls = images.pulls.length;
+    events.length = 0;
     assert.equal(await lc.ensureImage(pod(local), local), 'sha256:bb');
+    assert.equal(images.pulls.length, pulls, 'no registry is asked for a kts.local image');
+    assert.deepEqual(
+      events.map((e) => `${e.type} ${e.reason} ${e.message}`),
+      [
+        'Normal Pulling Pulling image "kts.local/busybox:latest"',
+        'Normal Pulled Successfully pulled image "kts.local/busybox:latest" in 0s (0s including waiting). Image size: 1 bytes.',
+      ],
+    );
   });
 
   it('pulls with the matching imagePullSecrets credentials; reports missing secrets', async () => {

@@ -76,6 +76,8 @@ export interface ContainerLifecycleOptions {
   events: KubeletEvents;
   /** The node's memory capacity, for Burstable containers' OOM score adjustment. */
   memoryCapacityBytes?: number;
+  /** Told when a pod's start waits on an image pull from a registry (slow, worth showing). */
+  onPull?: (pod: Pod) => void;
 }
 
 /** One container to start. */
@@ -165,6 +167,15 @@ export class ContainerLifecycle {
     this.lastPullError.delete(key);
     ev.container(pod, c, 'Normal', EventReason.PullingImage, `Pulling image "${image}"`);
     const t0 = this.o.clock.now();
+    // kts's own images (kts.local/…, imported, never in a registry) have nothing to pull
+    // from: with pull policy Always the imported copy is what a pull would resolve to, and
+    // the Pulling event is followed by Pulled as after any pull.
+    if (present !== null && image.startsWith(`${LOCAL_REGISTRY}/`)) {
+      const took = this.o.clock.now() - t0;
+      ev.container(pod, c, 'Normal', EventReason.PulledImage, pulledMessage(image, took, took, present.size));
+      return present.id;
+    }
+    this.o.onPull?.(pod);
     try {
       const id = await this.pull(pod, image, sandboxConfig);
       const took = this.o.clock.now() - t0;
@@ -172,12 +183,6 @@ export class ContainerLifecycle {
       ev.container(pod, c, 'Normal', EventReason.PulledImage, pulledMessage(image, took, took, size));
       return id;
     } catch (e) {
-      // kts's own images (kts.local/…, imported, never in a registry) have nothing to pull
-      // from: with pull policy Always, present is enough.
-      if (present !== null && image.startsWith(`${LOCAL_REGISTRY}/`)) {
-        ev.container(pod, c, 'Normal', EventReason.PulledImage, alreadyPresentMessage(image));
-        return present.id;
-      }
       const text = pullErrorText(e);
       ev.container(
         pod,
@@ -297,8 +302,12 @@ export class ContainerLifecycle {
     };
     if (c.workingDir !== undefined) config.workingDir = c.workingDir;
     config.linux = { resources: containerResources(pod, c, this.o.memoryCapacityBytes ?? 0) };
+    const ns = s.sandboxConfig.linux?.namespaceOptions;
+    // Left out, CRI's zero value would put the container in the sandbox's PID namespace
+    // (mode POD): its command would not be PID 1, and SIGTERM would kill what a PID 1
+    // without a handler ignores. Upstream passes the pod's namespaces to every container.
+    if (ns !== undefined) config.linux.namespaceOptions = { ...ns };
     if (s.targetContainerId !== undefined) {
-      const ns = s.sandboxConfig.linux?.namespaceOptions;
       config.linux.namespaceOptions = {
         network: ns?.network ?? 'POD',
         ipc: ns?.ipc ?? 'POD',

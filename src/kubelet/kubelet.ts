@@ -22,7 +22,7 @@ import {
 } from '../network/index.js';
 import { EventReason, KubeletEvents, probeFailedMessage } from './kubelet-events.js';
 import { NodeLease } from './node-lease.js';
-import { ObjectCache } from './object-cache.js';
+import { ObjectCache, Semaphore } from './object-cache.js';
 import { NodeStatusManager, type MachineInfo, type Readiness, readMachineInfo } from './node-status.js';
 import {
   gracePeriodSeconds,
@@ -36,7 +36,7 @@ import { DEFAULT_EVICTION_HARD, EvictionManager, parseEvictionFlags } from './ev
 import { buildSummary, MachineStats, type StatsProvider, type Summary } from './node-stats.js';
 import { isMirrorPod, isStaticPod, MirrorPods, StaticPodSource } from './static-pods.js';
 import { ProbeManager } from './probes.js';
-import { limitRequests } from './request-limit.js';
+import { DEFAULT_API_REQUEST_SLOTS, limitRequests } from './request-limit.js';
 import { type ContainerRuntime, podLogDirectory } from './runtime/runtime.js';
 import { StatusManager } from './status-manager.js';
 import type { KeyPair } from '../pki/x509.js';
@@ -62,8 +62,12 @@ export const KUBELET_CLIENT_LIMITS = { qps: 100, burst: 200 } as const;
  */
 export const KUBELET_EVENT_CLIENT_LIMITS = { qps: 50, burst: 100 } as const;
 
-/** How long a new pod's sync may run before its ContainerCreating status is written. */
-const EARLY_STATUS_DELAY_MS = 500;
+/**
+ * How long a new pod's sync may run before its ContainerCreating status is written (at
+ * once when it pulls an image). Past a burst's worth: when a hundred pods start together
+ * every sync is slow, and a write each would only add to what they all wait behind.
+ */
+const EARLY_STATUS_DELAY_MS = 1500;
 export interface KubeletNetworkOptions {
   /** The CNI conf_dir the runtime reads (the private containerd's `cniConfDir`). */
   cniConfDir: string;
@@ -191,6 +195,10 @@ export class Kubelet {
   private readonly tokens = new Map<string, TokenCacheEntry>();
   /** The client of per-pod requests (reads, TokenRequests, status writes): bounded, see request-limit. */
   private readonly api: Client;
+  /** The request slots `api` queues for. */
+  private readonly apiSlots: Semaphore;
+  /** Per new pod being synced: writes its ContainerCreating status now (see syncPod). */
+  private readonly earlyStatus = new Map<string, () => void>();
   private nodeStatus: NodeStatusManager | undefined;
   private node: Node | undefined;
   private networkConfigured = false;
@@ -215,7 +223,8 @@ export class Kubelet {
     this.clock = o.clock ?? realClock;
     this.log = o.logger ?? noopLogger;
     this.machine = o.machine ?? readMachineInfo(o.dataDir);
-    this.api = limitRequests(o.client);
+    this.apiSlots = new Semaphore(DEFAULT_API_REQUEST_SLOTS);
+    this.api = limitRequests(o.client, this.apiSlots);
     this.broadcaster = new EventBroadcaster({
       client: o.eventClient ?? o.client,
       clock: this.clock,
@@ -274,6 +283,7 @@ export class Kubelet {
       beforeRestart: async (pod, status) => {
         await this.statuses.setStatus(pod, status, this.clock.now());
       },
+      onPull: (pod) => this.earlyStatus.get(pod.metadata?.uid ?? '')?.(),
       ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
       ...(o.podMaxPids !== undefined ? { podMaxPids: o.podMaxPids } : {}),
       memoryCapacityBytes: this.machine.memoryBytes,
@@ -640,28 +650,43 @@ export class Kubelet {
     }
     // A new pod whose sandbox and containers take a while shows ContainerCreating meanwhile
     // (upstream's first status write). The write runs beside the sync and only when the sync
-    // outlasts EARLY_STATUS_DELAY_MS: a pod that starts faster goes straight to its real
+    // pulls an image or outlasts EARLY_STATUS_DELAY_MS: a pod that starts faster goes straight to its real
     // status, as upstream's status manager coalesces a superseded status away, and a burst
-    // of pods does not spend an extra request each.
+    // of pods does not spend an extra request each. For the same reason a pending write
+    // still queued for a request slot when the sync ends is dropped (under a burst most are):
+    // it waits for the slot itself and then writes with the unlimited client.
     let early: Promise<unknown> | undefined;
-    const timer =
+    let earlyStarted = false;
+    let superseded = false;
+    const uid = m.uid ?? '';
+    const writeEarly = (): void => {
+      timer?.cancel();
+      this.earlyStatus.delete(uid);
+      early = this.apiSlots
+        .run(async () => {
+          if (superseded) return;
+          earlyStarted = true;
+          await this.statuses.setStatus(pod, this.syncer.pendingStatus(pod), this.clock.now(), this.o.client);
+        })
+        .catch((e: unknown) => {
+          this.log.error('writing the pending pod status failed', { err: errorText(e) });
+        });
+    };
+    const isNew =
       pod.status?.containerStatuses === undefined &&
       pod.status?.phase !== 'Succeeded' &&
-      pod.status?.phase !== 'Failed'
-        ? this.clock.setTimeout(() => {
-            early = this.statuses
-              .setStatus(pod, this.syncer.pendingStatus(pod), this.clock.now())
-              .catch((e: unknown) => {
-                this.log.error('writing the pending pod status failed', { err: errorText(e) });
-              });
-          }, EARLY_STATUS_DELAY_MS)
-        : undefined;
+      pod.status?.phase !== 'Failed';
+    const timer = isNew ? this.clock.setTimeout(writeEarly, EARLY_STATUS_DELAY_MS) : undefined;
+    if (isNew) this.earlyStatus.set(uid, writeEarly);
     let result: Awaited<ReturnType<PodSyncer['syncPod']>>;
     try {
       result = await this.syncer.syncPod(pod);
     } finally {
       timer?.cancel();
-      await early;
+      this.earlyStatus.delete(uid);
+      superseded = true;
+      // One already being written must land before the real status.
+      if (earlyStarted) await early;
     }
     const written = await this.statuses.setStatus(pod, result.status, this.clock.now());
     const phase = written.status?.phase ?? result.status.phase;

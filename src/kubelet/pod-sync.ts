@@ -87,6 +87,8 @@ export interface PodSyncerOptions {
    * status manager shows it between restarts.
    */
   beforeRestart?: (pod: Pod, status: PodStatus) => Promise<void>;
+  /** Told when a pod's start waits on an image pull from a registry. */
+  onPull?: (pod: Pod) => void;
 }
 
 /** The runtime's view of one pod. */
@@ -144,6 +146,7 @@ export class PodSyncer {
       clock: o.clock,
       events: this.events,
       ...(o.memoryCapacityBytes !== undefined ? { memoryCapacityBytes: o.memoryCapacityBytes } : {}),
+      ...(o.onPull !== undefined ? { onPull: o.onPull } : {}),
     });
     if (o.maxConcurrentSandboxes !== undefined) this.sandboxSlots = new Semaphore(o.maxConcurrentSandboxes);
   }
@@ -156,7 +159,13 @@ export class PodSyncer {
     const sandboxes = (await Promise.all(sbs.map((s) => rt.podSandboxStatus(s.id).catch(() => undefined))))
       .filter((s): s is PodSandboxStatus => s !== undefined)
       .sort((a, b) => (b.createdAt > a.createdAt ? 1 : b.createdAt < a.createdAt ? -1 : 0));
-    const cs = await rt.listContainers({ labelSelector: selector });
+    return { sandboxes, containers: await this.inspectContainers(uid) };
+  }
+
+  /** The pod's container attempts, newest first. */
+  private async inspectContainers(uid: string): Promise<CriContainerStatus[]> {
+    const rt = this.o.runtime;
+    const cs = await rt.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } });
     const containers = (await Promise.all(cs.map((c) => rt.containerStatus(c.id).catch(() => undefined))))
       .filter((c): c is CriContainerStatus => c !== undefined)
       .sort((a, b) =>
@@ -166,7 +175,7 @@ export class PodSyncer {
             ? 1
             : -1,
       );
-    return { sandboxes, containers };
+    return containers;
   }
 
   private cgroupRoot(): string {
@@ -319,8 +328,13 @@ export class PodSyncer {
         this.ensurePodCgroup(pod);
         // Bounded: dozens of concurrent creations make every one of them slow.
         const run = (): Promise<string> => this.o.runtime.runPodSandbox(config);
-        await (this.sandboxSlots !== undefined ? this.sandboxSlots.run(run) : run());
-        state = await this.inspect(uid);
+        const id = await (this.sandboxSlots !== undefined ? this.sandboxSlots.run(run) : run());
+        // A pod the runtime held nothing of has exactly the new sandbox (the common case,
+        // a pod's first sync: a runtime call, not a relisting); otherwise look again.
+        const fresh = state.sandboxes.length === 0 && state.containers.length === 0;
+        state = fresh
+          ? { sandboxes: [await this.o.runtime.podSandboxStatus(id)], containers: [] }
+          : await this.inspect(uid);
         sandbox = state.sandboxes[0];
       }
     }
@@ -466,7 +480,8 @@ export class PodSyncer {
         });
       }
       await this.pruneExited(state);
-      state = await this.inspect(uid);
+      // The sandbox was settled above: only the containers changed.
+      state = { sandboxes: state.sandboxes, containers: await this.inspectContainers(uid) };
     }
 
     const running = new Map<string, { id: string; startedAtMs: number }>();

@@ -74,9 +74,12 @@ class LimitedResourceClient<T extends KubeObject> implements ResourceClient<T> {
   }
 }
 
-/** `client` with at most `slots` (at least 1) non-watch requests in flight at once. */
-export function limitRequests(client: Client, slots: number = DEFAULT_API_REQUEST_SLOTS): Client {
-  const semaphore = new Semaphore(slots);
+/**
+ * `client` with at most `slots` (at least 1) non-watch requests in flight at once; given a
+ * Semaphore, it is shared (its holder can queue work of its own behind the same slots).
+ */
+export function limitRequests(client: Client, slots: number | Semaphore = DEFAULT_API_REQUEST_SLOTS): Client {
+  const semaphore = typeof slots === 'number' ? new Semaphore(slots) : slots;
   return {
     resource<T extends KubeObject = KubeObject>(gvr: TypedGVR<T>): ResourceClient<T> {
       return new LimitedResourceClient<T>(client.resource(gvr), semaphore);

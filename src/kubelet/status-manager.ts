@@ -285,14 +285,17 @@ export class StatusManager {
   /** A manager writing with `client`. */
   constructor(private readonly client: Client) {}
 
-  /** Merges and writes `next` for `pod`; resolves to the written pod (or the input when unchanged). */
-  async setStatus(pod: Pod, next: PodStatus, now: number): Promise<Pod> {
+  /**
+   * Merges and writes `next` for `pod` (with `via` instead of the manager's client when
+   * given); resolves to the written pod (or the input when unchanged).
+   */
+  async setStatus(pod: Pod, next: PodStatus, now: number, via?: Client): Promise<Pod> {
     const uid = pod.metadata?.uid ?? '';
     const merged = mergeStatus(pod.status, next, now);
     const key = normalized(merged);
     if (key === normalized(pod.status) || this.sent.get(uid) === key) return pod;
     try {
-      const written = await this.client
+      const written = await (via ?? this.client)
         .resource(PODS)
         .patch(
           pod.metadata?.namespace ?? '',

@@ -93,6 +93,44 @@ function waitingReason(pod: Pod, container: string): string {
   return all.find((c) => c.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
 }
 
+/** How young a container is when attach first watches whether it outlives the attach. */
+const YOUNG_CONTAINER_MS = 2000;
+/** How long that watch lasts. */
+const ATTACH_SETTLE_MS = 200;
+
+/**
+ * Whether an attach session just opened is to a container that is still alive. A container
+ * that exited before the attach reached it (`kubectl run -i -- echo hi`: it printed and
+ * exited while kubectl was connecting) may still be reported running for a moment — the
+ * runtime has not processed its exit — and attaching to it yields an empty stream that ends
+ * at once, so its output is never seen. Upstream's kubelet rarely meets this (it reports a
+ * container running only after its next relist) and refuses attach to an exited container,
+ * after which kubectl falls back to the logs. So for a young container the session is
+ * watched briefly before the upgrade is accepted: if it ends having delivered nothing, the
+ * container is treated as not running. Output that arrives meanwhile stays buffered in the
+ * session's streams for the client.
+ */
+async function outlivesAttach(session: ExecSession, startedAtNanos: bigint): Promise<boolean> {
+  const age = Date.now() - Number(startedAtNanos / 1_000_000n);
+  if (startedAtNanos > 0n && age > YOUNG_CONTAINER_MS) return true;
+  let exited = false;
+  void session.exit.then(() => {
+    exited = true;
+  });
+  const buffered = (): boolean =>
+    (session.stdout?.readableLength ?? 0) + (session.stderr?.readableLength ?? 0) > 0;
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  for (const end = Date.now() + ATTACH_SETTLE_MS; Date.now() < end; await sleep(10)) {
+    if (buffered()) return true;
+    if (exited) {
+      // The last output may still be on its way into the session's streams.
+      await sleep(20);
+      return buffered();
+    }
+  }
+  return true;
+}
+
 /** A running kubelet server. */
 export class KubeletServer {
   private readonly server: https.Server;
@@ -328,13 +366,25 @@ export class KubeletServer {
       const command = q.getAll('command');
       if (kind === 'exec' && command.length === 0) throw new HttpError(400, 'you must specify a command');
       const pod = this.pod(ns, name, container);
-      const status = await this.containerOf(pod, container, false);
-      if (status === undefined || status.state !== 'CONTAINER_RUNNING')
-        throw new HttpError(404, `container not found ("${container}")`);
-      const run = (): Promise<ExecSession> =>
+      // Upstream's GetExec/GetAttach look among running containers only and answer 500.
+      const notRunning =
         kind === 'exec'
-          ? this.o.runtime.exec(status.id, command, opts)
-          : this.o.runtime.attach(status.id, opts);
+          ? `container not found ("${container}")`
+          : `container ${container} not found in pod ${name}_${ns}`;
+      const status = await this.containerOf(pod, container, false);
+      if (status === undefined || status.state !== 'CONTAINER_RUNNING') throw new HttpError(500, notRunning);
+      let attached: ExecSession | undefined;
+      if (kind === 'attach') {
+        attached = await this.o.runtime.attach(status.id, opts).catch((e: unknown) => {
+          throw new HttpError(500, errorText(e));
+        });
+        if (!(await outlivesAttach(attached, status.startedAt))) {
+          attached.close();
+          throw new HttpError(500, notRunning);
+        }
+      }
+      const run = (): Promise<ExecSession> =>
+        attached !== undefined ? Promise.resolve(attached) : this.o.runtime.exec(status.id, command, opts);
       const failed = (e: unknown): StreamStatus =>
         internalErrorStatus(`error executing command in container: ${errorText(e)}`);
       const exitWith = (code: number): StreamStatus =>
