@@ -21,7 +21,6 @@ import { PODS } from '../src/client/resources.js';
 import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet } from '../src/kubelet/kubelet.js';
 import { readMachineInfo } from '../src/kubelet/node-status.js';
-import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
   type ContainerdDaemon,
   cleanupContainerdRoot,
@@ -33,7 +32,7 @@ import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.j
 import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
 import type { TestApiServer } from './helpers/apiserver.js';
 import type { Kubectl } from './helpers/kubectl.js';
-import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { removeTestCgroups, startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
 import { type KubectlChild, startKubectl } from './helpers/kubectl-child.js';
 import { freePort, until } from './helpers/wait.js';
 
@@ -231,8 +230,7 @@ describe('kubectl cp and port-forward on the cri runtime', { timeout: 120_000 },
       await daemon?.stop();
     } finally {
       if (dir !== '') cleanupContainerdRoot(join(dir, 'containerd'));
-      removeCgroupDirs(`${CGROUP_ROOT}/besteffort`);
-      removeCgroupDirs(CGROUP_ROOT);
+      removeTestCgroups(CGROUP_ROOT);
       await stopApi();
     }
   });

@@ -14,7 +14,6 @@ import type { Pod } from '../src/api/generated/types/core-v1.js';
 import { PODS } from '../src/client/resources.js';
 import type { RestClient } from '../src/client/rest-client.js';
 import { Kubelet } from '../src/kubelet/kubelet.js';
-import { removeCgroupDirs } from '../src/kubelet/pod-sync.js';
 import {
   type ContainerdDaemon,
   cleanupContainerdRoot,
@@ -25,7 +24,7 @@ import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { busyboxImage } from '../src/kubelet/runtime/images/build-image.js';
 import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
 import type { Kubectl } from './helpers/kubectl.js';
-import { startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
+import { removeTestCgroups, startTestCluster, type TestCluster } from './helpers/kubelet-node.js';
 import { pushImage, registryMissing, startTestRegistry, type TestRegistry } from './helpers/oci-registry.js';
 import { until } from './helpers/wait.js';
 
@@ -161,8 +160,7 @@ describe('kubelet pulls images from a registry on loopback', { timeout: 90_000 }
       await daemon?.stop();
     } finally {
       if (cluster !== undefined) cleanupContainerdRoot(join(cluster.dir, 'containerd'));
-      removeCgroupDirs(`${CGROUP_ROOT}/besteffort`);
-      removeCgroupDirs(CGROUP_ROOT);
+      removeTestCgroups(CGROUP_ROOT);
       await open?.stop();
       await locked?.stop();
       await cluster?.stop();

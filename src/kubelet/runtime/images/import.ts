@@ -108,15 +108,13 @@ export async function ensureBuiltinImages(
   options: ImportOptions & { busyboxPath?: string },
 ): Promise<string[]> {
   const present = new Set(await listImageNames(options));
-  const imported: string[] = [];
   const builtin: [string, (busyboxPath?: string) => BuiltImage][] = [
     [PAUSE_IMAGE, pauseImage],
     [BUSYBOX_IMAGE, busyboxImage],
   ];
-  for (const [name, build] of builtin) {
-    if (present.has(name)) continue;
-    await importBuiltImage(build(options.busyboxPath), options);
-    imported.push(name);
-  }
-  return imported;
+  const missing = builtin.filter(([name]) => !present.has(name));
+  // Side by side: a fresh node's start waits for both, and each import is mostly a ctr
+  // process waiting on containerd's unpacking.
+  await Promise.all(missing.map(([, build]) => importBuiltImage(build(options.busyboxPath), options)));
+  return missing.map(([name]) => name);
 }
