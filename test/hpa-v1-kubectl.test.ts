@@ -50,4 +50,12 @@ describe('autoscaling/v1 HorizontalPodAutoscalers', () => {
       'Error from server (NotFound): horizontalpodautoscalers.autoscaling "web" not found',
     );
   });
+
+  it('kubectl autoscale without --cpu-percent gets the default 80% CPU target and minReplicas 1', async () => {
+    await k.ok(['create', 'deployment', 'api', '--image=kts.local/busybox:latest']);
+    await k.ok(['autoscale', 'deployment', 'api', '--max=3']);
+    const table = await k.ok(['get', 'hpa', 'api']);
+    assert.match(table, /^api\s+Deployment\/api\s+cpu: <unknown>\/80%\s+1\s+3\s+0\s+/m);
+    await k.ok(['delete', 'hpa', 'api']);
+  });
 });

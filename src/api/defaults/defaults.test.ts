@@ -374,3 +374,60 @@ describe('other kinds', () => {
     applyDefaults(null, gvk('', 'v1', 'Pod'));
   });
 });
+
+describe('autoscaling/v2 HorizontalPodAutoscaler', () => {
+  const gvk = { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler' };
+  const target = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' };
+
+  it('defaults minReplicas and an 80% CPU target, and leaves behavior unset', () => {
+    const hpa = { spec: { scaleTargetRef: target, maxReplicas: 5 } };
+    applyDefaults(hpa, gvk);
+    assert.deepEqual(hpa.spec, {
+      scaleTargetRef: target,
+      maxReplicas: 5,
+      minReplicas: 1,
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+        },
+      ],
+    });
+  });
+
+  it('keeps given metrics and fills a given behavior with the controller defaults', () => {
+    const metrics = [
+      {
+        type: 'Resource',
+        resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '1Gi' } },
+      },
+    ];
+    const hpa = {
+      spec: {
+        scaleTargetRef: target,
+        minReplicas: 2,
+        maxReplicas: 5,
+        metrics,
+        behavior: { scaleDown: { stabilizationWindowSeconds: 30 } },
+      },
+    };
+    applyDefaults(hpa, gvk);
+    assert.equal(hpa.spec.minReplicas, 2);
+    assert.deepEqual(hpa.spec.metrics, metrics);
+    assert.deepEqual(hpa.spec.behavior, {
+      scaleUp: {
+        stabilizationWindowSeconds: 0,
+        selectPolicy: 'Max',
+        policies: [
+          { type: 'Pods', value: 4, periodSeconds: 15 },
+          { type: 'Percent', value: 100, periodSeconds: 15 },
+        ],
+      },
+      scaleDown: {
+        stabilizationWindowSeconds: 30,
+        selectPolicy: 'Max',
+        policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+      },
+    });
+  });
+});

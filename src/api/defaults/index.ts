@@ -4,6 +4,7 @@
 // and before semantic validation, on every write, so it only reads and sets fields — no
 // cloning, no schema walks. Kinds without defaults are left untouched.
 import type { GroupVersionKind } from '../schema-types.js';
+import { defaultHorizontalPodAutoscaler } from './autoscaling.js';
 import {
   defaultEndpointSlice,
   defaultEndpoints,
@@ -51,6 +52,7 @@ const byKind = new Map<string, Defaulter>([
   ['apps/v1/DaemonSet', defaultDaemonSet],
   ['batch/v1/Job', defaultJob],
   ['batch/v1/CronJob', defaultCronJob],
+  ['autoscaling/v2/HorizontalPodAutoscaler', defaultHorizontalPodAutoscaler],
   ['discovery.k8s.io/v1/EndpointSlice', defaultEndpointSlice],
   ['networking.k8s.io/v1/NetworkPolicy', defaultNetworkPolicy],
   ['rbac.authorization.k8s.io/v1/RoleBinding', defaultRoleBinding],
