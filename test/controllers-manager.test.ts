@@ -41,7 +41,8 @@ function candidate(identity: string): { m: ControllerManager; ac: AbortControlle
     registry: controllerRegistry,
     controllers: CONTROLLERS,
     leaderElect: true,
-    leaderElection: { identity, leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200 },
+    // A 2 s lease could lapse on a loaded CI machine and briefly leave no or two leaders.
+    leaderElection: { identity, leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 200 },
   });
   const ac = new AbortController();
   return { m, ac, run: m.run(ac.signal) };
@@ -72,25 +73,32 @@ describe('controller manager leader election', () => {
   it('runs controllers only in the leader and fails over', async () => {
     const a = candidate('kcm-a');
     const b = candidate('kcm-b');
-    await until('a leader', () => a.m.isLeading() || b.m.isLeading());
-    await new Promise((r) => setTimeout(r, 300));
-    assert.notEqual(a.m.isLeading(), b.m.isLeading(), 'exactly one leader');
-    const [leader, follower] = a.m.isLeading() ? [a, b] : [b, a];
-    assert.deepEqual(follower.m.startedControllers(), []);
-    const lease = await client.resource(LEASES).get('kube-system', 'kube-controller-manager');
-    assert.equal(lease.spec?.holderIdentity, leader === a ? 'kcm-a' : 'kcm-b');
+    // Both candidates stop whatever happens: a failed assertion must not leave them running.
+    try {
+      await until('a leader', () => a.m.isLeading() || b.m.isLeading());
+      await new Promise((r) => setTimeout(r, 300));
+      assert.notEqual(a.m.isLeading(), b.m.isLeading(), 'exactly one leader');
+      const [leader, follower] = a.m.isLeading() ? [a, b] : [b, a];
+      assert.deepEqual(follower.m.startedControllers(), []);
+      const lease = await client.resource(LEASES).get('kube-system', 'kube-controller-manager');
+      assert.equal(lease.spec?.holderIdentity, leader === a ? 'kcm-a' : 'kcm-b');
 
-    await client.resource(REPLICASETS).create('default', replicaSet('one'));
-    await until('leader acts', async () => (await readyReplicas('one')) === 2);
+      await client.resource(REPLICASETS).create('default', replicaSet('one'));
+      await until('leader acts', async () => (await readyReplicas('one')) === 2);
 
-    const t0 = Date.now();
-    leader.ac.abort();
-    await leader.run;
-    await until('follower takes over', () => follower.m.isLeading(), 20_000);
-    assert.ok(Date.now() - t0 < 20_000);
-    await client.resource(REPLICASETS).create('default', replicaSet('two'));
-    await until('new leader acts', async () => (await readyReplicas('two')) === 2);
-    follower.ac.abort();
-    await follower.run;
+      const t0 = Date.now();
+      leader.ac.abort();
+      await leader.run;
+      await until('follower takes over', () => follower.m.isLeading(), 20_000);
+      assert.ok(Date.now() - t0 < 20_000);
+      await client.resource(REPLICASETS).create('default', replicaSet('two'));
+      await until('new leader acts', async () => (await readyReplicas('two')) === 2);
+      follower.ac.abort();
+      await follower.run;
+    } finally {
+      a.ac.abort();
+      b.ac.abort();
+      await Promise.allSettled([a.run, b.run]);
+    }
   });
 });
