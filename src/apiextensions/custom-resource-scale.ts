@@ -1,23 +1,13 @@
 // The scale subresource of a custom resource (upstream's customresource ScaleREST): an
 // autoscaling/v1 Scale read from and written to the paths the CRD version declares
 // (specReplicasPath, statusReplicasPath, labelSelectorPath), so `kubectl scale` and the
-// HPA work on custom resources as on Deployments.
+// HPA work on custom resources as on Deployments. The Scale handling itself is the
+// built-in kinds' (`handleScale`); only where replicas and selector live differs.
 import type { CustomResourceSubresourceScale } from '../api/generated/types/apiextensions-v1.js';
-import {
-  badRequest,
-  conflict,
-  internalError,
-  notFound,
-  OPTIMISTIC_LOCK_MESSAGE,
-} from '../machinery/status-error.js';
-import { readBody, writeObject } from '../apiserver/http.js';
-import { mediaType } from '../apiserver/endpoints/decode.js';
-import { scaleReplicas } from '../apiserver/endpoints/subresources.js';
-import { makePatcher } from '../apiserver/endpoints/patch.js';
-import { parseWriteOptions, type Scope } from '../apiserver/endpoints/scope.js';
-import { checkTypeMeta, readObject } from '../apiserver/endpoints/write.js';
-import { queryBool } from '../apiserver/registry/list-options.js';
+import { handleScale, type ScaleAccess } from '../apiserver/endpoints/subresources.js';
+import type { Scope } from '../apiserver/endpoints/scope.js';
 import { isObject, type KObject } from '../apiserver/registry/object.js';
+import { internalError, notFound } from '../machinery/status-error.js';
 import type { ServedCustomResource } from './registry.js';
 
 function pathOf(p: string): string[] {
@@ -57,26 +47,15 @@ function intAt(obj: KObject, p: string, what: string): number {
   return v;
 }
 
-function scaleOf(cfg: CustomResourceSubresourceScale): (o: KObject) => KObject {
-  return (o) => {
-    const m = o.metadata ?? {};
-    const selector = cfg.labelSelectorPath ? getPath(o, cfg.labelSelectorPath) : undefined;
-    return {
-      kind: 'Scale',
-      apiVersion: 'autoscaling/v1',
-      metadata: {
-        name: m.name,
-        ...(m.namespace ? { namespace: m.namespace } : {}),
-        uid: m.uid,
-        resourceVersion: m.resourceVersion,
-        creationTimestamp: m.creationTimestamp,
-      },
-      spec: { replicas: intAt(o, cfg.specReplicasPath, cfg.specReplicasPath.replace(/^\./, '')) },
-      status: {
-        replicas: intAt(o, cfg.statusReplicasPath, cfg.statusReplicasPath.replace(/^\./, '')),
-        ...(typeof selector === 'string' && selector !== '' ? { selector } : {}),
-      },
-    };
+function scaleAccess(cfg: CustomResourceSubresourceScale): ScaleAccess {
+  return {
+    specReplicas: (o) => intAt(o, cfg.specReplicasPath, cfg.specReplicasPath.replace(/^\./, '')),
+    statusReplicas: (o) => intAt(o, cfg.statusReplicasPath, cfg.statusReplicasPath.replace(/^\./, '')),
+    selector: (o) => {
+      const selector = cfg.labelSelectorPath ? getPath(o, cfg.labelSelectorPath) : undefined;
+      return typeof selector === 'string' && selector !== '' ? selector : undefined;
+    },
+    setReplicas: (o, replicas) => setPath(o as Record<string, unknown>, cfg.specReplicasPath, replicas),
   };
 }
 
@@ -84,44 +63,5 @@ function scaleOf(cfg: CustomResourceSubresourceScale): (o: KObject) => KObject {
 export async function handleCustomScale(s: Scope, custom: ServedCustomResource, verb: string): Promise<void> {
   const cfg = custom.crd.spec.versions.find((v) => v.name === custom.version)?.subresources?.scale;
   if (!cfg) throw notFound(s.store.gr, s.info.name);
-  const toScale = scaleOf(cfg);
-  if (verb === 'get') {
-    writeObject(s.res, 200, toScale(await s.store.get(s.info.namespace, s.info.name)));
-    return;
-  }
-  const wo = parseWriteOptions(s);
-  let desired: (cur: KObject) => KObject;
-  if (verb === 'update') {
-    const { obj } = await readObject(s);
-    checkTypeMeta(s, obj, 'Scale', 'autoscaling/v1');
-    desired = () => obj;
-  } else if (verb === 'patch') {
-    const body = await readBody(s.req);
-    const patcher = makePatcher(s, mediaType(s.req.headers['content-type']), body, {
-      kind: 'Scale',
-      apiVersion: 'autoscaling/v1',
-      definition: 'io.k8s.api.autoscaling.v1.Scale',
-      force: queryBool(s.url.searchParams.get('force')),
-      manager: wo.fieldManager,
-      explicitManager: wo.explicitManager,
-    });
-    desired = (cur) => patcher(toScale(cur));
-  } else throw badRequest(`unsupported verb ${verb} on scale`);
-  const r = await s.store.guaranteedUpdate(
-    s.info.namespace,
-    s.info.name,
-    wo,
-    (cur) => {
-      if (!cur) throw notFound(s.store.gr, s.info.name);
-      const scale = desired(structuredClone(cur));
-      const rv = scale.metadata?.resourceVersion;
-      if (rv !== undefined && rv !== '' && rv !== cur.metadata?.resourceVersion)
-        throw conflict(s.store.gr, s.info.name, OPTIMISTIC_LOCK_MESSAGE);
-      const replicas = scaleReplicas(scale, s.info.name);
-      setPath(cur as Record<string, unknown>, cfg.specReplicasPath, replicas);
-      return cur;
-    },
-    { mode: 'subresource' },
-  );
-  writeObject(s.res, 200, toScale(r.obj));
+  await handleScale(s, verb, scaleAccess(cfg));
 }

@@ -11,6 +11,7 @@ import {
   type FieldError,
   invalid,
   notFound,
+  OPTIMISTIC_LOCK_MESSAGE,
   StatusError,
   tooManyRequests,
 } from '../../machinery/status-error.js';
@@ -48,9 +49,30 @@ function scaleSelector(s: Scope, o: KObject): string {
   return labelSelectorAsSelector(sel as LabelSelector | undefined).toString();
 }
 
-function toScale(s: Scope, o: KObject): KObject {
+/** How one resource's replicas and selector map onto an autoscaling/v1 Scale. */
+export interface ScaleAccess {
+  specReplicas(o: KObject): number;
+  statusReplicas(o: KObject): number;
+  /** The selector string, or undefined when the Scale shows none. */
+  selector(o: KObject): string | undefined;
+  setReplicas(o: KObject, replicas: number): void;
+}
+
+// Built-in scalable kinds keep them at spec.replicas, status.replicas and spec.selector.
+function builtinScale(s: Scope): ScaleAccess {
+  return {
+    specReplicas: (o) => (spec(o).replicas as number | undefined) ?? 0,
+    statusReplicas: (o) => (statusOf(o).replicas as number | undefined) ?? 0,
+    selector: (o) => scaleSelector(s, o),
+    setReplicas: (o, replicas) => {
+      spec(o).replicas = replicas;
+    },
+  };
+}
+
+function toScale(o: KObject, access: ScaleAccess): KObject {
   const m = o.metadata ?? {};
-  const st = statusOf(o);
+  const selector = access.selector(o);
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -61,30 +83,13 @@ function toScale(s: Scope, o: KObject): KObject {
       resourceVersion: m.resourceVersion,
       creationTimestamp: m.creationTimestamp,
     },
-    spec: { replicas: (spec(o).replicas as number | undefined) ?? 0 },
-    status: { replicas: (st.replicas as number | undefined) ?? 0, selector: scaleSelector(s, o) },
+    spec: { replicas: access.specReplicas(o) },
+    status: { replicas: access.statusReplicas(o), ...(selector !== undefined ? { selector } : {}) },
   };
 }
 
-function applyScale(s: Scope, cur: KObject, scale: KObject): KObject {
-  const sm = scale.metadata ?? {};
-  if (
-    sm.resourceVersion !== undefined &&
-    sm.resourceVersion !== '' &&
-    sm.resourceVersion !== cur.metadata?.resourceVersion
-  ) {
-    throw conflict(
-      s.store.gr,
-      s.info.name,
-      'the object has been modified; please apply your changes to the latest version and try again',
-    );
-  }
-  spec(cur).replicas = scaleReplicas(scale, s.info.name);
-  return cur;
-}
-
 /** A Scale's `spec.replicas`, validated as upstream's Scale validation (422 when negative). */
-export function scaleReplicas(scale: KObject, name: string): number {
+function scaleReplicas(scale: KObject, name: string): number {
   const replicas = isObject(scale.spec) ? (scale.spec as Obj).replicas : undefined;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
     const err: FieldError = {
@@ -98,11 +103,17 @@ export function scaleReplicas(scale: KObject, name: string): number {
   return replicas;
 }
 
-/** GET/PUT/PATCH …/scale */
-export async function handleScale(s: Scope, verb: string): Promise<void> {
+/**
+ * GET/PUT/PATCH …/scale of a built-in kind, or of a custom resource with its own `access`
+ * (the CRD's replicas and selector paths).
+ */
+export async function handleScale(
+  s: Scope,
+  verb: string,
+  access: ScaleAccess = builtinScale(s),
+): Promise<void> {
   if (verb === 'get') {
-    const o = await s.store.get(s.info.namespace, s.info.name);
-    writeObject(s.res, 200, toScale(s, o));
+    writeObject(s.res, 200, toScale(await s.store.get(s.info.namespace, s.info.name), access));
     return;
   }
   const wo = parseWriteOptions(s);
@@ -111,7 +122,7 @@ export async function handleScale(s: Scope, verb: string): Promise<void> {
     const { obj } = await readObject(s);
     checkTypeMeta(s, obj, 'Scale', 'autoscaling/v1');
     desiredScale = () => obj;
-  } else {
+  } else if (verb === 'patch') {
     const body = await readBody(s.req);
     const patcher = makePatcher(s, mediaType(s.req.headers['content-type']), body, {
       kind: 'Scale',
@@ -121,19 +132,24 @@ export async function handleScale(s: Scope, verb: string): Promise<void> {
       manager: wo.fieldManager,
       explicitManager: wo.explicitManager,
     });
-    desiredScale = (cur) => patcher(toScale(s, cur));
-  }
+    desiredScale = (cur) => patcher(toScale(cur, access));
+  } else throw badRequest(`unsupported verb ${verb} on scale`);
   const r = await s.store.guaranteedUpdate(
     s.info.namespace,
     s.info.name,
     wo,
     (cur) => {
       if (!cur) throw notFound(s.store.gr, s.info.name);
-      return applyScale(s, cur, desiredScale(structuredClone(cur)));
+      const scale = desiredScale(structuredClone(cur));
+      const rv = scale.metadata?.resourceVersion;
+      if (rv !== undefined && rv !== '' && rv !== cur.metadata?.resourceVersion)
+        throw conflict(s.store.gr, s.info.name, OPTIMISTIC_LOCK_MESSAGE);
+      access.setReplicas(cur, scaleReplicas(scale, s.info.name));
+      return cur;
     },
     { mode: 'subresource' },
   );
-  writeObject(s.res, 200, toScale(s, r.obj));
+  writeObject(s.res, 200, toScale(r.obj, access));
 }
 
 // --- pods/binding and bindings ---------------------------------------------------------
