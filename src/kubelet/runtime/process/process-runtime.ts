@@ -2,7 +2,7 @@
 // "container" is a process group on the host and a "sandbox" is a directory. See ./index.ts
 // for exactly what that isolates and what it does not.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -34,6 +34,13 @@ import {
   type TerminalSize,
 } from '../runtime.js';
 import { type ContainerCgroup, createContainerCgroup, removeCgroupParent } from './cgroup.js';
+import {
+  HelperSpawner,
+  killGroup,
+  type ProcessSpawner,
+  type SpawnedProcess,
+  type SpawnExit,
+} from './spawner.js';
 
 /** Options of the process runtime. */
 export interface ProcessRuntimeOptions {
@@ -43,6 +50,8 @@ export interface ProcessRuntimeOptions {
   logRotation?: LogRotation;
   /** Parent cgroup of container cgroups when the sandbox names none (default `kts-process`). */
   cgroupParent?: string;
+  /** Where commands are forked from (default: a small helper process; see ./spawner.ts). */
+  spawner?: ProcessSpawner;
 }
 
 interface SandboxRecord {
@@ -67,7 +76,7 @@ interface ContainerRecord {
   reason: string;
   message: string;
   env: Record<string, string>;
-  child?: ChildProcess;
+  proc?: SpawnedProcess;
   exited?: Promise<void>;
   cgroup?: ContainerCgroup;
   /** Live output for attach. */
@@ -76,6 +85,11 @@ interface ContainerRecord {
 
 const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+/** The exit code a shell would report: the code, or 128 + the signal's number. */
+function exitCodeOf(e: SpawnExit): number {
+  return e.code ?? 128 + (e.signal !== null ? (SIGNALS[e.signal] ?? 9) : 9);
+}
 
 function newId(): string {
   return randomBytes(32).toString('hex');
@@ -111,9 +125,11 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly rootDir: string;
+  private readonly spawner: ProcessSpawner;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     this.rootDir = options.rootDir;
+    this.spawner = options.spawner ?? new HelperSpawner();
     mkdirSync(join(this.rootDir, 'sandboxes'), { recursive: true });
   }
 
@@ -266,13 +282,18 @@ export class ProcessRuntime implements ContainerRuntime {
     const argv = [...(c.config.command ?? []), ...(c.config.args ?? [])];
     await mkdir(dirname(c.logPath), { recursive: true });
     const log = new CriLogWriter(c.logPath, this.options.logRotation);
-    if (argv.length === 0) {
+    const fail = (message: string): void => {
       c.state = 'CONTAINER_EXITED';
       c.exitCode = 128;
       c.reason = 'ContainerCannotRun';
-      c.message = 'the process runtime has no image entrypoint: the container needs a command or args';
+      c.message = message;
       c.finishedAt = nowNanos();
       log.close();
+      c.cgroup?.remove();
+      c.output.emit('exit');
+    };
+    if (argv.length === 0) {
+      fail('the process runtime has no image entrypoint: the container needs a command or args');
       throw new RuntimeError('InvalidArgument', c.message);
     }
     const cwd = this.cwd(c);
@@ -297,63 +318,50 @@ export class ProcessRuntime implements ContainerRuntime {
             ...argv,
           ]
         : (argv as [string, ...string[]]);
-    const child = spawn(cmd as string, args, {
-      cwd,
-      env: c.env,
-      detached: true,
-      stdio: [c.config.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    c.child = child;
-    const pipe = (stream: LogStream, from: NodeJS.ReadableStream | null): void => {
-      from?.on('data', (d: Buffer) => {
+    let proc: SpawnedProcess;
+    try {
+      proc = await this.spawner.spawn({
+        cmd: cmd as string,
+        args,
+        cwd,
+        env: c.env,
+        stdin: c.config.stdin === true,
+      });
+    } catch (err) {
+      fail((err as Error).message);
+      c.exited = Promise.resolve();
+      throw new RuntimeError(
+        'InvalidArgument',
+        `cannot start container ${c.config.metadata.name}: ${(err as Error).message}`,
+      );
+    }
+    c.proc = proc;
+    const pipe = (stream: LogStream, from: NodeJS.ReadableStream): void => {
+      from.on('data', (d: Buffer) => {
         log.write(stream, d);
         c.output.emit(stream, d);
       });
-      from?.on('end', () => log.endStream(stream));
+      from.on('end', () => log.endStream(stream));
     };
-    pipe('stdout', child.stdout);
-    pipe('stderr', child.stderr);
-    c.exited = new Promise((resolve) => {
-      child.once('error', (err) => {
-        c.state = 'CONTAINER_EXITED';
-        c.exitCode = 128;
-        c.reason = 'ContainerCannotRun';
-        c.message = err.message;
-        c.finishedAt = nowNanos();
-        log.close();
-        c.output.emit('exit');
-        resolve();
-      });
-      child.once('close', (code, signal) => {
-        if (c.state === 'CONTAINER_EXITED') return resolve();
-        c.state = 'CONTAINER_EXITED';
-        c.finishedAt = nowNanos();
-        c.exitCode = code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 9) : 9);
-        if (c.cgroup !== undefined && c.cgroup.oomKills() > 0) c.reason = 'OOMKilled';
-        else c.reason = c.exitCode === 0 ? 'Completed' : 'Error';
-        log.close();
-        c.cgroup?.remove();
-        c.output.emit('exit');
-        resolve();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', (err) =>
-        reject(
-          new RuntimeError(
-            'InvalidArgument',
-            `cannot start container ${c.config.metadata.name}: ${err.message}`,
-          ),
-        ),
-      );
+    pipe('stdout', proc.stdout);
+    pipe('stderr', proc.stderr);
+    c.exited = proc.closed.then((e) => {
+      if (c.state === 'CONTAINER_EXITED') return;
+      c.state = 'CONTAINER_EXITED';
+      c.finishedAt = nowNanos();
+      c.exitCode = exitCodeOf(e);
+      if (c.cgroup !== undefined && c.cgroup.oomKills() > 0) c.reason = 'OOMKilled';
+      else c.reason = c.exitCode === 0 ? 'Completed' : 'Error';
+      log.close();
+      c.cgroup?.remove();
+      c.output.emit('exit');
     });
     c.state = 'CONTAINER_RUNNING';
     c.startedAt = nowNanos();
   }
 
   private signal(c: ContainerRecord, sig: NodeJS.Signals): void {
-    const pid = c.child?.pid;
+    const pid = c.proc?.pid;
     if (pid === undefined || c.state !== 'CONTAINER_RUNNING') return;
     try {
       process.kill(-pid, sig); // the whole process group the container started
@@ -450,52 +458,40 @@ export class ProcessRuntime implements ContainerRuntime {
     const c = this.running(id);
     const [bin, ...args] = cmd;
     if (bin === undefined) throw new RuntimeError('InvalidArgument', 'exec: empty command');
-    return new Promise((resolve, reject) => {
-      const child = spawn(bin, args, {
-        cwd: this.cwd(c),
-        env: c.env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let outLen = 0;
-      let errLen = 0;
-      child.stdout.on('data', (d: Buffer) => {
-        if (outLen < MAX_EXEC_OUTPUT) out.push(d.subarray(0, MAX_EXEC_OUTPUT - outLen));
-        outLen += d.length;
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        if (errLen < MAX_EXEC_OUTPUT) err.push(d.subarray(0, MAX_EXEC_OUTPUT - errLen));
-        errLen += d.length;
-      });
-      let timedOut = false;
-      const timer =
-        timeoutSeconds > 0
-          ? setTimeout(() => {
-              timedOut = true;
-              if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-            }, timeoutSeconds * 1000)
-          : undefined;
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new RuntimeError('InvalidArgument', `exec ${JSON.stringify(bin)}: ${e.message}`));
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        if (timedOut) {
-          reject(
-            new RuntimeError(
-              'DeadlineExceeded',
-              `command ${JSON.stringify(cmd)} timed out after ${timeoutSeconds}s`,
-            ),
-          );
-          return;
-        }
-        const exitCode = code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 9) : 9);
-        resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode });
-      });
+    let proc: SpawnedProcess;
+    try {
+      proc = await this.spawner.spawn({ cmd: bin, args, cwd: this.cwd(c), env: c.env, stdin: false });
+    } catch (e) {
+      throw new RuntimeError('InvalidArgument', `exec ${JSON.stringify(bin)}: ${(e as Error).message}`);
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    proc.stdout.on('data', (d: Buffer) => {
+      if (outLen < MAX_EXEC_OUTPUT) out.push(d.subarray(0, MAX_EXEC_OUTPUT - outLen));
+      outLen += d.length;
     });
+    proc.stderr.on('data', (d: Buffer) => {
+      if (errLen < MAX_EXEC_OUTPUT) err.push(d.subarray(0, MAX_EXEC_OUTPUT - errLen));
+      errLen += d.length;
+    });
+    let timedOut = false;
+    const timer =
+      timeoutSeconds > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            killGroup(proc.pid);
+          }, timeoutSeconds * 1000)
+        : undefined;
+    const exit = await proc.closed;
+    clearTimeout(timer);
+    if (timedOut)
+      throw new RuntimeError(
+        'DeadlineExceeded',
+        `command ${JSON.stringify(cmd)} timed out after ${timeoutSeconds}s`,
+      );
+    return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: exitCodeOf(exit) };
   }
 
   async exec(id: string, cmd: string[], options: StreamOptions): Promise<ExecSession> {
@@ -503,27 +499,22 @@ export class ProcessRuntime implements ContainerRuntime {
     if (cmd.length === 0) throw new RuntimeError('InvalidArgument', 'exec: empty command');
     // Node cannot allocate a pseudo-terminal itself; util-linux `script` runs the command on one.
     const [bin, ...args] = options.tty ? ['script', '-qfec', shellQuote(cmd), '/dev/null'] : cmd;
-    const child = spawn(bin as string, args, {
-      cwd: this.cwd(c),
-      env: options.tty ? { ...c.env, TERM: c.env.TERM ?? 'xterm' } : c.env,
-      detached: true,
-      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', options.tty ? 'ignore' : 'pipe'],
-    });
-    const exit = new Promise<number>((resolve) => {
-      child.once('error', () => resolve(126));
-      child.once('close', (code, signal) =>
-        resolve(code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 9) : 9)),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', (e) =>
-        reject(new RuntimeError('InvalidArgument', `exec ${JSON.stringify(cmd[0])}: ${e.message}`)),
-      );
-    });
+    let proc: SpawnedProcess;
+    try {
+      proc = await this.spawner.spawn({
+        cmd: bin as string,
+        args,
+        cwd: this.cwd(c),
+        env: options.tty ? { ...c.env, TERM: c.env.TERM ?? 'xterm' } : c.env,
+        stdin: options.stdin,
+      });
+    } catch (e) {
+      throw new RuntimeError('InvalidArgument', `exec ${JSON.stringify(cmd[0])}: ${(e as Error).message}`);
+    }
+    const exit = proc.closed.then(exitCodeOf);
     // Unwanted streams are drained so the process never blocks on a full pipe.
-    if (!options.stdout) child.stdout?.resume();
-    if (!options.stderr || options.tty) child.stderr?.resume();
+    if (!options.stdout) proc.stdout.resume();
+    if (!options.stderr || options.tty) proc.stderr.resume();
     // The first size comes as soon as the client is attached, often before `script` has
     // opened the terminal: the newest size is kept and applied once the terminal exists.
     let wanted: TerminalSize | undefined;
@@ -531,8 +522,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const applySize = (tries: number): void => {
       retry = undefined;
       const size = wanted;
-      if (size === undefined || child.exitCode !== null || child.pid === undefined) return;
-      const pts = childPts(child.pid);
+      if (size === undefined || proc.exited) return;
+      const pts = childPts(proc.pid);
       if (pts === undefined) {
         if (tries < 100) retry = setTimeout(() => applySize(tries + 1), 20).unref();
         return;
@@ -541,9 +532,9 @@ export class ProcessRuntime implements ContainerRuntime {
       spawnSync('stty', ['-F', pts, 'cols', String(size.width), 'rows', String(size.height)]);
     };
     return {
-      stdin: child.stdin,
-      stdout: options.stdout ? child.stdout : null,
-      stderr: options.stderr && !options.tty ? child.stderr : null,
+      stdin: proc.stdin,
+      stdout: options.stdout ? proc.stdout : null,
+      stderr: options.stderr && !options.tty ? proc.stderr : null,
       resize: (size: TerminalSize) => {
         if (!options.tty) return;
         wanted = size;
@@ -551,13 +542,7 @@ export class ProcessRuntime implements ContainerRuntime {
       },
       exit,
       close: () => {
-        if (child.exitCode === null && child.pid !== undefined) {
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
+        if (!proc.exited) killGroup(proc.pid);
       },
     };
   }
@@ -584,7 +569,7 @@ export class ProcessRuntime implements ContainerRuntime {
       detach = finish;
       c.output.on('exit', finish);
     });
-    const target = c.child?.stdin ?? null;
+    const target = c.proc?.stdin ?? null;
     let stdin: Writable | null = null;
     if (options.stdin && target !== null) {
       const pass = new PassThrough();
@@ -614,7 +599,7 @@ export class ProcessRuntime implements ContainerRuntime {
   async containerStats(id: string): Promise<ContainerStats> {
     const c = this.container(id);
     const stats: ContainerStats = { id, name: c.config.metadata.name, timestamp: nowNanos() };
-    const pid = c.child?.pid;
+    const pid = c.proc?.pid;
     if (pid === undefined || c.state !== 'CONTAINER_RUNNING') return stats;
     try {
       // /proc/<pid>/stat: fields 14 and 15 are user and system time in clock ticks (100 Hz).
@@ -667,6 +652,7 @@ export class ProcessRuntime implements ContainerRuntime {
    */
   async close(): Promise<void> {
     await Promise.all([...this.containers.keys()].map((id) => this.stopContainer(id, 0)));
+    this.spawner.close();
     removeCgroupParent(this.options.cgroupParent ?? 'kts-process');
     for (const s of this.sandboxes.values()) {
       const parent = s.config.linux?.cgroupParent;
