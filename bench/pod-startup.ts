@@ -54,6 +54,7 @@ import { hostCgroups } from '../src/kubelet/runtime/cgroupfs.js';
 import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { ensureBuiltinImages } from '../src/kubelet/runtime/images/import.js';
 import { ProcessRuntime } from '../src/kubelet/runtime/process/process-runtime.js';
+import { HelperSpawner } from '../src/kubelet/runtime/process/spawner.js';
 import type { ContainerRuntime } from '../src/kubelet/runtime/runtime.js';
 import {
   createNamespace,
@@ -115,8 +116,14 @@ interface RuntimeSetup {
 }
 
 async function processSetup(dir: string): Promise<RuntimeSetup> {
-  const runtime = new ProcessRuntime({ rootDir: join(dir, 'process') });
-  return { runtime, teardown: () => runtime.close() };
+  const spawner = new HelperSpawner();
+  const runtime = new ProcessRuntime({ rootDir: join(dir, 'process'), spawner });
+  return {
+    runtime,
+    // The helper forks every container: its CPU is the kubelet's, done on the other core.
+    cpuProcesses: () => new Map([['process spawner', spawner.pid !== undefined ? [spawner.pid] : []]]),
+    teardown: () => runtime.close(),
+  };
 }
 
 /** What a run leaves on the machine, recorded so a later run cleans up if it is killed outright. */

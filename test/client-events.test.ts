@@ -22,6 +22,37 @@ after(async () => {
 });
 
 describe('event recorder', () => {
+  it('writes each event only after yieldTo lets it go', async () => {
+    const obj: ConfigMap = await client
+      .resource(CONFIGMAPS)
+      .create('default', { metadata: { name: 'yield-subject' } });
+    let open: () => void = () => {};
+    let asked = 0;
+    const gate = new Promise<void>((r) => (open = r));
+    const b = new EventBroadcaster({
+      client,
+      yieldTo: () => {
+        asked++;
+        return gate;
+      },
+    });
+    const rec = b.newRecorder({ component: 'test-controller', host: 'node-1' });
+    rec.event({ ...obj, kind: 'ConfigMap', apiVersion: 'v1' }, 'Normal', 'Held', 'held back');
+    const mine = async () =>
+      (await client.resource(EVENTS).list('default')).items.filter(
+        (e) => e.involvedObject.name === 'yield-subject',
+      );
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(asked, 1);
+    assert.equal((await mine()).length, 0);
+    open();
+    await b.flush();
+    assert.deepEqual(
+      (await mine()).map((e) => e.reason),
+      ['Held'],
+    );
+  });
+
   it('records the same event twice as one Event with count 2', async () => {
     const obj: ConfigMap = await client
       .resource(CONFIGMAPS)

@@ -39,6 +39,11 @@ export interface EventBroadcasterOptions {
   maxQueued?: number;
   /** Write attempts per event (default 3). */
   maxAttempts?: number;
+  /**
+   * Awaited before each write: lets the component's own urgent requests go first (the
+   * kubelet's status writes during a burst of pod starts); it must resolve in bounded time.
+   */
+  yieldTo?: () => Promise<void>;
 }
 
 const MAX_QUEUED = 1000;
@@ -65,6 +70,7 @@ export class EventBroadcaster {
   private readonly log: Logger;
   private readonly correlator: EventCorrelator;
   private readonly queue: Event[] = [];
+  private readonly yieldTo: (() => Promise<void>) | undefined;
   private readonly maxQueued: number;
   private readonly maxAttempts: number;
   private draining: Promise<void> | undefined;
@@ -80,6 +86,7 @@ export class EventBroadcaster {
     this.log = opts.logger ?? noopLogger;
     this.maxQueued = opts.maxQueued ?? MAX_QUEUED;
     this.maxAttempts = opts.maxAttempts ?? 3;
+    this.yieldTo = opts.yieldTo;
     this.correlator = new EventCorrelator(this.clock, (base) => this.eventName(base));
   }
 
@@ -177,6 +184,7 @@ export class EventBroadcaster {
     for (;;) {
       const event = this.queue.shift();
       if (event === undefined) return;
+      if (this.yieldTo !== undefined && !this.stopped) await this.yieldTo();
       const result = this.correlator.correlate(event);
       if (result.skip) continue;
       await this.write(result);

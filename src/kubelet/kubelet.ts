@@ -229,6 +229,9 @@ export class Kubelet {
       client: o.eventClient ?? o.client,
       clock: this.clock,
       logger: this.log,
+      // Status before events: a burst of pod starts gets its status patches (what users
+      // and controllers wait on) through first; the events follow within a second.
+      yieldTo: () => this.apiSlots.idle(1000),
     });
     this.events = new KubeletEvents(this.broadcaster.newRecorder({ component: 'kubelet', host: o.nodeName }));
     this.probes = new ProbeManager({

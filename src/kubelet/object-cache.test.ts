@@ -87,4 +87,24 @@ describe('Semaphore', () => {
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
     assert.equal(await sem.run(async () => 'free'), 'free');
   });
+
+  it('says when it is idle: at once, when the last holder leaves, or after the bound', async () => {
+    const sem = new Semaphore(1);
+    await sem.idle(10_000);
+    let release: () => void = () => {};
+    const held = sem.run(() => new Promise<void>((r) => (release = r)));
+    const queued = sem.run(async () => {});
+    let idle = false;
+    const waiting = sem.idle(10_000).then(() => (idle = true));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(idle, false);
+    release();
+    await Promise.all([held, queued, waiting]);
+    assert.equal(idle, true);
+    const start = Date.now();
+    const stuck = sem.run(() => new Promise<void>((r) => setTimeout(r, 200)));
+    await sem.idle(20);
+    assert.ok(Date.now() - start < 150, 'the bound ends the wait');
+    await stuck;
+  });
 });

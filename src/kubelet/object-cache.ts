@@ -63,6 +63,7 @@ export class ObjectCache<T> {
 export class Semaphore {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
 
   /** A semaphore admitting `limit` (at least 1) holders. */
   constructor(private readonly limit: number) {}
@@ -77,7 +78,27 @@ export class Semaphore {
       const next = this.waiters.shift();
       // The slot passes straight to the next waiter, so `active` stays counted.
       if (next !== undefined) next();
-      else this.active--;
+      else if (--this.active === 0) {
+        const idle = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const r of idle) r();
+      }
     }
+  }
+
+  /**
+   * Resolves once nothing holds or waits for a slot, or after `maxMs`: lets work that
+   * matters less go after this traffic without starving behind it.
+   */
+  idle(maxMs: number): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      timer.unref?.();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }

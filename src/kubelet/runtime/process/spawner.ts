@@ -159,6 +159,11 @@ export class HelperSpawner implements ProcessSpawner {
     });
   }
 
+  /** The helper's pid while it runs (for CPU accounting). */
+  get pid(): number | undefined {
+    return this.helper?.pid;
+  }
+
   close(): void {
     this.closing = true;
     this.helper?.disconnect();
