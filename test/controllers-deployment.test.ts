@@ -116,7 +116,7 @@ describe('deployment controller (integration)', () => {
       '-o',
       'jsonpath={.items[*].message}',
     ]);
-    assert.match(events, new RegExp(`Scaled up replica set web-${hash} to 3 from 0`));
+    assert.match(events, new RegExp(`Scaled up replica set web-${hash} from 0 to 3`));
   });
 
   it('scales up and down', async () => {

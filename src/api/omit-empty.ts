@@ -58,3 +58,14 @@ function descend(v: object, n: SchemaNode, depth: number): void {
   }
   omitEmpty(v as Record<string, unknown>, n, depth);
 }
+
+/**
+ * Drops the listed fields of obj (in place) whose value is 0, as Go's encoder omits a zero
+ * `int32 ...,omitempty` field: a status written with `unavailableReplicas: 0` reads back
+ * without it from an upstream server. Pointer fields (`ready`, `collisionCount`) and fields
+ * without omitempty (`replicas` of a ReplicaSet) must not be listed.
+ */
+export function omitZero<T extends object>(obj: T, keys: readonly (keyof T)[]): T {
+  for (const k of keys) if (obj[k] === 0) delete obj[k];
+  return obj;
+}

@@ -1,6 +1,5 @@
 // Subresources with behaviour of their own: scale (autoscaling/v1 Scale view of replicas),
-// pods/binding (scheduling), pods/eviction (disruption-budget-checked delete),
-// namespaces/finalize, certificatesigningrequests/approval, pods/ephemeralcontainers and
+// pods/binding (scheduling), pods/eviction (eviction.ts, re-exported here), namespaces/finalize, certificatesigningrequests/approval, pods/ephemeralcontainers and
 // serviceaccounts/token. Each builds the desired object from the current one and lets the
 // Store persist it, so concurrency and managedFields work as for any update.
 import { labelSelectorAsSelector, type LabelSelector } from '../../machinery/labels/label-selector.js';
@@ -12,8 +11,6 @@ import {
   invalid,
   notFound,
   OPTIMISTIC_LOCK_MESSAGE,
-  StatusError,
-  tooManyRequests,
 } from '../../machinery/status-error.js';
 import type { TokenIssuer } from '../auth/service-account-token.js';
 import { readBody, successStatus, writeObject } from '../http.js';
@@ -192,56 +189,7 @@ export async function handleBinding(s: Scope, pods: Store): Promise<void> {
   writeObject(s.res, 201, { ...successStatus(), code: 201 });
 }
 
-// --- pods/eviction -------------------------------------------------------------------
-
-/** POST pods/<name>/eviction: deletes the pod unless a PodDisruptionBudget forbids it. */
-export async function handleEviction(s: Scope, pdbs: Store | undefined): Promise<void> {
-  const { obj } = await readObject(s);
-  const pod = await s.store.get(s.info.namespace, s.info.name);
-  const phase = statusOf(pod).phase;
-  // Terminal or not-yet-running pods never count against a budget (upstream's shortcut).
-  if (pdbs && phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Pending') {
-    const all = await pdbs.listAll(s.info.namespace);
-    const labels = pod.metadata?.labels ?? {};
-    const matching = all.filter((e) =>
-      labelSelectorAsSelector(spec(e.obj).selector as LabelSelector | undefined).matches(labels),
-    );
-    if (matching.length > 1) {
-      throw new StatusError({
-        reason: 'InternalError',
-        code: 500,
-        message:
-          'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
-      });
-    }
-    const pdb = matching[0];
-    if (pdb) {
-      const st = statusOf(pdb.obj);
-      const allowed = (st.disruptionsAllowed as number | undefined) ?? 0;
-      if (allowed < 1) {
-        const e = tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0);
-        e.status.details = {
-          causes: [
-            {
-              reason: 'DisruptionBudget',
-              message: `The disruption budget ${pdb.name} needs ${(st.desiredHealthy as number | undefined) ?? 0} healthy pods and has ${(st.currentHealthy as number | undefined) ?? 0} currently`,
-            },
-          ],
-        };
-        throw e;
-      }
-    }
-  }
-  const wo = parseWriteOptions(s);
-  const del = isObject(obj.deleteOptions) ? (obj.deleteOptions as Obj) : {};
-  await s.store.delete(
-    s.info.namespace,
-    s.info.name,
-    typeof del.gracePeriodSeconds === 'number' ? { gracePeriodSeconds: del.gracePeriodSeconds } : {},
-    wo,
-  );
-  writeObject(s.res, 201, { ...successStatus(), code: 201 });
-}
+export { handleEviction } from './eviction.js';
 
 // --- namespaces/finalize, csr/approval, pods/ephemeralcontainers ------------------------
 

@@ -132,7 +132,7 @@ export class CronJobController implements Controller {
       .list()
       .filter((j) => getControllerOfNoCopy(j)?.uid === cj.metadata?.uid);
 
-    this.reconcileActive(cj, status, owned);
+    await this.reconcileActive(cj, status, owned);
     if ((cj.metadata?.deletionTimestamp ?? '') === '') {
       const next = await this.maybeStartJob(cj, status, owned, now);
       await this.cleanupFinishedJobs(cj, owned);
@@ -147,7 +147,7 @@ export class CronJobController implements Controller {
     }
   }
 
-  private reconcileActive(cj: CronJob, status: CronJobStatus, owned: Job[]): void {
+  private async reconcileActive(cj: CronJob, status: CronJobStatus, owned: Job[]): Promise<void> {
     const byUID = new Map(owned.map((j) => [j.metadata?.uid ?? '', j]));
     const active = (status.active ?? []).filter((r) => {
       const job = byUID.get(r.uid ?? '');
@@ -163,9 +163,25 @@ export class CronJobController implements Controller {
       return false;
     });
     const known = new Set(active.map((r) => r.uid));
+    let fresh: CronJob | undefined;
     for (const job of owned) {
       const done = jobFinished(job);
-      if (done === undefined && !known.has(job.metadata?.uid)) active.push(jobRef(job));
+      if (done === undefined && !known.has(job.metadata?.uid)) {
+        // Our cache may predate the status write that listed a Job we just created, so the
+        // live object decides. A running Job we never listed (one made by `kubectl create
+        // job --from=cronjob/...`, say) is reported and left out of active, as upstream does.
+        fresh ??= await this.client
+          .resource(CRONJOBS)
+          .get(cj.metadata?.namespace ?? '', cj.metadata?.name ?? '');
+        if ((fresh.status?.active ?? []).some((r) => r.uid === job.metadata?.uid)) active.push(jobRef(job));
+        else
+          this.recorder.event(
+            cj,
+            'Warning',
+            'UnexpectedJob',
+            `Saw a job that the controller did not create or forgot: ${job.metadata?.name ?? ''}`,
+          );
+      }
       if (done === 'Complete') {
         const t = parseTimestamp(job.status?.completionTime);
         const last = parseTimestamp(status.lastSuccessfulTime);

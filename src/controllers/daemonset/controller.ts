@@ -4,6 +4,7 @@
 // delete pods from nodes that no longer qualify (and surplus or failed ones), then roll
 // outdated pods under maxUnavailable/maxSurge, and record status. Pods are created with
 // generateName, so expectations keep a stale cache from causing duplicate creations.
+import { omitZero } from '../../api/omit-empty.js';
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from '../../api/generated/types/apps-v1.js';
 import type { Node, Pod } from '../../api/generated/types/core-v1.js';
 import { type DeletedFinalStateUnknown, splitKey, unwrapTombstone } from '../../client/cache/store.js';
@@ -260,7 +261,8 @@ export class DaemonSetController implements Controller {
     await Promise.all(
       create.map(async (nodeName) => {
         try {
-          await this.client.resource(PODS).create(ns, this.newPod(ds, nodeName, hash));
+          const pod = await this.client.resource(PODS).create(ns, this.newPod(ds, nodeName, hash));
+          this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
         } catch (err) {
           this.expectations.creationObserved(key);
           errors.push(err);
@@ -278,18 +280,13 @@ export class DaemonSetController implements Controller {
           this.recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
         } catch (err) {
           this.expectations.deletionObserved(key);
-          if (!isNotFound(err) && !isConflict(err)) errors.push(err);
+          if (!isNotFound(err) && !isConflict(err)) {
+            errors.push(err);
+            this.recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
+          }
         }
       }),
     );
-    if (create.length > 0) {
-      this.recorder.event(
-        ds,
-        'Normal',
-        'SuccessfulCreate',
-        `Created pod${create.length > 1 ? 's' : ''} on ${create.length} node${create.length > 1 ? 's' : ''}`,
-      );
-    }
     if (errors.length > 0) throw errors[0];
   }
 
@@ -447,7 +444,12 @@ export class DaemonSetController implements Controller {
     s.observedGeneration = ds.metadata?.generation ?? 0;
     if (collisionCount > 0 || ds.status?.collisionCount !== undefined) s.collisionCount = collisionCount;
     const old = ds.status;
-    const merged: DaemonSetStatus = { ...(old ?? {}), ...s };
+    const merged = omitZero<DaemonSetStatus>({ ...(old ?? {}), ...s }, [
+      'updatedNumberScheduled',
+      'numberAvailable',
+      'numberUnavailable',
+      'observedGeneration',
+    ]);
     if (old === undefined || JSON.stringify(sorted(merged)) !== JSON.stringify(sorted(old))) {
       try {
         await this.client

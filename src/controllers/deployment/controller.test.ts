@@ -80,7 +80,7 @@ describe('Deployment controller sync', () => {
       'deployment.kubernetes.io/max-replicas': '4',
     });
     assert.equal(rs.metadata?.ownerReferences?.[0]?.uid, 'd-uid');
-    assert.deepEqual(t.events, [`ScalingReplicaSet: Scaled up replica set web-${hash} to 3 from 0`]);
+    assert.deepEqual(t.events, [`ScalingReplicaSet: Scaled up replica set web-${hash} from 0 to 3`]);
     const d = t.fake.tracker.get<Deployment>(DEPLOYMENTS, 'ns', 'web');
     // The revision annotation travels with the status write (the status subresource keeps
     // annotations upstream; the fake's status update does not, so read the request).

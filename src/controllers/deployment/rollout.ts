@@ -6,6 +6,7 @@
 // sync do not conflict with our own.
 import type { Deployment, DeploymentStatus, ReplicaSet } from '../../api/generated/types/apps-v1.js';
 import type { Pod } from '../../api/generated/types/core-v1.js';
+import { omitZero } from '../../api/omit-empty.js';
 import type { Clock } from '../../client/clock.js';
 import type { EventRecorder } from '../../client/events.js';
 import type { ResourceClient } from '../../client/interface.js';
@@ -190,7 +191,7 @@ export class Rollout {
         d,
         'Normal',
         'ScalingReplicaSet',
-        `Scaled up replica set ${created.metadata?.name ?? ''} to ${count} from 0`,
+        `Scaled up replica set ${created.metadata?.name ?? ''} from 0 to ${count}`,
       );
     }
     let needsUpdate = setDeploymentRevision(d, newRevision);
@@ -242,7 +243,7 @@ export class Rollout {
         d,
         'Normal',
         'ScalingReplicaSet',
-        `Scaled ${op} replica set ${updated.metadata?.name ?? ''} to ${newScale} from ${oldScale}`,
+        `Scaled ${op} replica set ${updated.metadata?.name ?? ''} from ${oldScale} to ${newScale}`,
       );
     }
     return { scaled: sizeNeedsUpdate, rs: updated };
@@ -534,6 +535,7 @@ export class Rollout {
       availableReplicas: available,
       unavailableReplicas: Math.max(0, total - available),
     };
+    omitZero(status, DEPLOYMENT_STATUS_OMIT_ZERO);
     if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
     if (d.status?.conditions !== undefined) status.conditions = d.status.conditions.map((c) => ({ ...c }));
     const now = this.now();
@@ -582,6 +584,16 @@ function oldPodsRunning(
   }
   return false;
 }
+
+// Every count of a DeploymentStatus is an omitempty int32 upstream (collisionCount is a pointer).
+const DEPLOYMENT_STATUS_OMIT_ZERO: ReadonlyArray<keyof DeploymentStatus> = [
+  'observedGeneration',
+  'replicas',
+  'updatedReplicas',
+  'readyReplicas',
+  'availableReplicas',
+  'unavailableReplicas',
+];
 
 function statusEqual(a: DeploymentStatus | undefined, b: DeploymentStatus): boolean {
   return canonicalStatus(a ?? {}) === canonicalStatus(b);

@@ -5,6 +5,7 @@
 // and the `DisruptionAllowed` condition — and expires `disruptedPods` entries the eviction
 // API left behind. Expected pods come from the scale of the pods' controllers
 // (Deployment via its ReplicaSet, ReplicaSet, StatefulSet, ReplicationController).
+import type { EventRecorder } from '../../client/events.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Deployment, ReplicaSet, StatefulSet } from '../../api/generated/types/apps-v1.js';
 import type { Pod, ReplicationController } from '../../api/generated/types/core-v1.js';
@@ -52,6 +53,7 @@ export class DisruptionController implements Controller {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly workers: number;
+  private readonly recorder: EventRecorder;
   private readonly pdbs: Lister<PodDisruptionBudget>;
   private readonly pods: Lister<Pod>;
   private readonly replicaSets: Lister<ReplicaSet>;
@@ -65,6 +67,8 @@ export class DisruptionController implements Controller {
     this.client = ctx.client;
     this.clock = ctx.clock;
     this.log = ctx.log;
+    // Upstream's disruption controller reports under this component name.
+    this.recorder = ctx.recorder('controllermanager');
     this.workers = ctx.options.workers;
     this.queue = new RateLimitingQueue<string>({ clock: ctx.clock, name: 'disruption' });
     const pdb = ctx.informers.forResource(PODDISRUPTIONBUDGETS);
@@ -114,6 +118,7 @@ export class DisruptionController implements Controller {
     const { namespace } = splitKey(key);
     const selector = labelSelectorAsSelector(pdb.spec?.selector ?? {});
     const pods = this.pods.namespace(namespace).list(selector);
+    if (pods.length === 0) this.recorder.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
     const now = this.clock.now();
     let status: PodDisruptionBudgetStatus;
     try {

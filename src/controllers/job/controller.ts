@@ -9,6 +9,7 @@
 //      the Job is still running or terminating.
 //   3. Otherwise keep min(parallelism, remaining) pods active, backing off exponentially
 //      (10 s × 2^(n-1), at most 10 min) after consecutive failures.
+import { omitZero } from '../../api/omit-empty.js';
 import type { Job, JobCondition, JobStatus } from '../../api/generated/types/batch-v1.js';
 import type { Pod } from '../../api/generated/types/core-v1.js';
 import { type DeletedFinalStateUnknown, splitKey, unwrapTombstone } from '../../client/cache/store.js';
@@ -168,7 +169,7 @@ export class JobController implements Controller {
     status.uncountedTerminatedPods ??= {};
     const suspended = job.spec?.suspend === true;
     if (!suspended && status.startTime === undefined) status.startTime = formatTimestamp(now);
-    this.updateSuspendCondition(job, status, suspended, now);
+    const suspendEvent = this.updateSuspendCondition(status, suspended, now);
 
     const counted = await this.trackFinishedPods(key, job, pods, status, now);
     const completions = job.spec?.completions;
@@ -238,11 +239,17 @@ export class JobController implements Controller {
     } else if (suspended) {
       await this.deletePods(key, job, active);
     } else if (this.expectations.satisfiedExpectations(key)) {
-      await this.managePods(key, job, status, active, now);
+      await this.managePods(key, job, status, active, counted.backoff, now);
     }
     await this.writeStatus(job, status, original);
+    // Failures count towards the pod backoff only once the status counting them landed: a sync
+    // from a stale cache re-reads uids already counted, and its write is rejected.
+    if (counted.backoff === undefined) this.backoff.delete(key);
+    else this.backoff.set(key, counted.backoff);
     // Only the sync whose status write landed announces the outcome: a sync working from a
     // stale cache (its write conflicts) must not repeat Completed or BackoffLimitExceeded.
+    if (suspendEvent !== undefined)
+      this.recorder.event(job, 'Normal', suspendEvent.reason, suspendEvent.message);
     if (finished !== undefined) {
       this.recorder.event(job, finished.type, finished.reason, finished.message);
     }
@@ -255,7 +262,7 @@ export class JobController implements Controller {
     pods: Pod[],
     status: JobStatus,
     now: number,
-  ): Promise<{ failJobMessage?: string }> {
+  ): Promise<{ backoff: BackoffRecord | undefined; failJobMessage?: string }> {
     const uncounted = status.uncountedTerminatedPods ?? {};
     const succeededUIDs = new Set(uncounted.succeeded ?? []);
     const failedUIDs = new Set(uncounted.failed ?? []);
@@ -314,11 +321,11 @@ export class JobController implements Controller {
     status.succeeded = (status.succeeded ?? 0) + succeededUIDs.size;
     status.failed = (status.failed ?? 0) + newFailures;
     status.uncountedTerminatedPods = {};
+    let backoff = this.backoff.get(key);
     if (newFailures > 0) {
-      const rec = this.backoff.get(key) ?? { failures: 0, lastFailure: now };
-      this.backoff.set(key, { failures: rec.failures + newFailures, lastFailure: now });
-    } else if (succeededUIDs.size > 0) this.backoff.delete(key);
-    return failJobMessage === undefined ? {} : { failJobMessage };
+      backoff = { failures: (backoff?.failures ?? 0) + newFailures, lastFailure: now };
+    } else if (succeededUIDs.size > 0) backoff = undefined;
+    return failJobMessage === undefined ? { backoff } : { backoff, failJobMessage };
   }
 
   private async removeFinalizers(pods: Pod[]): Promise<void> {
@@ -341,7 +348,12 @@ export class JobController implements Controller {
     );
   }
 
-  private updateSuspendCondition(job: Job, status: JobStatus, suspended: boolean, now: number): void {
+  // Flips the Suspended condition; returns the event to record once the status is written.
+  private updateSuspendCondition(
+    status: JobStatus,
+    suspended: boolean,
+    now: number,
+  ): { reason: string; message: string } | undefined {
     const conds = status.conditions ?? [];
     const i = conds.findIndex((c) => c.type === 'Suspended');
     const cur = conds[i];
@@ -350,14 +362,16 @@ export class JobController implements Controller {
       if (i >= 0) conds[i] = c;
       else conds.push(c);
       status.conditions = conds;
-      this.recorder.event(job, 'Normal', 'Suspended', 'Job suspended');
-    } else if (!suspended && cur?.status === 'True') {
+      return { reason: 'Suspended', message: 'Job suspended' };
+    }
+    if (!suspended && cur?.status === 'True') {
       conds[i] = { ...newCondition('Suspended', 'JobResumed', 'Job resumed', now), status: 'False' };
       status.conditions = conds;
       // The active deadline counts from the resume.
       status.startTime = formatTimestamp(now);
-      this.recorder.event(job, 'Normal', 'Resumed', 'Job resumed');
+      return { reason: 'Resumed', message: 'Job resumed' };
     }
+    return undefined;
   }
 
   // Adds the final condition; returns the event to record once the status is written.
@@ -384,6 +398,7 @@ export class JobController implements Controller {
     job: Job,
     status: JobStatus,
     active: Pod[],
+    rec: BackoffRecord | undefined,
     now: number,
   ): Promise<void> {
     const parallelism = job.spec?.parallelism ?? 1;
@@ -416,7 +431,6 @@ export class JobController implements Controller {
     }
     const diff = want - active.length;
     if (diff <= 0) return;
-    const rec = this.backoff.get(key);
     if (rec !== undefined && rec.failures > 0) {
       const delay = Math.min(
         this.opts.podFailureBackoffMs * 2 ** (rec.failures - 1),
@@ -474,6 +488,8 @@ export class JobController implements Controller {
   }
 
   private async writeStatus(job: Job, status: JobStatus, original: string): Promise<void> {
+    // ready and terminating are pointers upstream (a 0 is shown); these three are omitempty.
+    omitZero(status, ['active', 'succeeded', 'failed']);
     if (JSON.stringify(status) === original) return;
     try {
       await this.client.resource(JOBS).updateStatus(job.metadata?.namespace ?? '', { ...job, status });

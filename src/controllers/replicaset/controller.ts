@@ -4,6 +4,7 @@
 // releasing strays), creates or deletes the difference — creations in slow-start batches
 // of at most burstReplicas, deletions in the ActivePodsWithRanks order — and writes status.
 // Expectations keep a sync from acting twice on writes the informer has not shown yet.
+import { omitZero } from '../../api/omit-empty.js';
 import type { Pod, PodTemplateSpec } from '../../api/generated/types/core-v1.js';
 import { NAMESPACE_INDEX } from '../../client/cache/indexer.js';
 import type { Lister } from '../../client/cache/listers.js';
@@ -376,7 +377,12 @@ export class ReplicaSetController<T extends ReplicaSetLike> implements Controlle
     // observedGeneration is the generation this sync acted on, also when the retry below
     // writes onto a newer object: claiming the newer generation would tell the Deployment
     // controller a spec change (a scale-down) is reflected in counts that predate it.
-    const newStatus: ReplicaSetStatusLike = { ...status, observedGeneration: gen };
+    const newStatus = omitZero<ReplicaSetStatusLike>({ ...status, observedGeneration: gen }, [
+      'fullyLabeledReplicas',
+      'readyReplicas',
+      'availableReplicas',
+      'observedGeneration',
+    ]);
     let target: T = { ...rs, status: newStatus };
     // upstream statusUpdateRetries = 1: one re-read after a conflict.
     for (let attempt = 0; ; attempt++) {

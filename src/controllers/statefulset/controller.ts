@@ -6,6 +6,7 @@
 // onto the update revision from the highest ordinal down; record status. Writes use
 // deterministic names and uid preconditions, so a stale cache leads to AlreadyExists or a
 // failed precondition rather than a duplicate or a wrongly deleted pod.
+import { omitZero } from '../../api/omit-empty.js';
 import type {
   ControllerRevision,
   StatefulSet,
@@ -409,7 +410,13 @@ export class StatefulSetController implements Controller {
 
   private async updateStatus(set: StatefulSet, status: StatefulSetStatus): Promise<void> {
     const old = set.status ?? { replicas: 0 };
-    const merged: StatefulSetStatus = { ...old, ...status };
+    // replicas and availableReplicas are not omitempty upstream; the other counts are.
+    const merged = omitZero<StatefulSetStatus>({ ...old, ...status }, [
+      'readyReplicas',
+      'currentReplicas',
+      'updatedReplicas',
+      'observedGeneration',
+    ]);
     if (JSON.stringify(normalise(merged)) === JSON.stringify(normalise(old))) return;
     const copy: StatefulSet = { ...set, status: merged };
     try {
