@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerStatus, Pod } from '../api/generated/types/core-v1.js';
-import { mergeStatus, podPhase } from './status-manager.js';
+import type { ContainerStatus as CriContainerStatus } from './runtime/runtime.js';
+import { computePodStatus, mergeStatus, podPhase } from './status-manager.js';
 
 const running: ContainerStatus = {
   name: 'c',
@@ -75,5 +76,49 @@ describe('mergeStatus', () => {
       '2024-02-02T00:00:00Z',
     );
     assert.ok(m.conditions?.some((c) => c.type === 'DisruptionTarget'));
+  });
+});
+
+describe('computePodStatus', () => {
+  it('reports a running ephemeral container not ready and without started, as upstream', () => {
+    const cri = (name: string): CriContainerStatus => ({
+      id: `id-${name}`,
+      metadata: { name, attempt: 0 },
+      state: 'CONTAINER_RUNNING',
+      createdAt: 1n,
+      startedAt: 1_000_000n,
+      finishedAt: 0n,
+      exitCode: 0,
+      image: 'busybox',
+      imageRef: 'sha256:x',
+      reason: '',
+      message: '',
+      labels: {},
+      annotations: {},
+      mounts: [],
+      logPath: '',
+    });
+    const status = computePodStatus({
+      pod: {
+        spec: {
+          containers: [{ name: 'c', image: 'busybox' }],
+          ephemeralContainers: [{ name: 'debugger', image: 'busybox' }],
+        },
+      },
+      sandboxes: [],
+      containers: [cri('c'), cri('debugger')],
+      waiting: new Map(),
+      hostIP: '10.0.0.1',
+      podIPs: [],
+      ready: () => true,
+      started: () => true,
+      runtimeScheme: 'containerd',
+      now: 0,
+    });
+    assert.equal(status.containerStatuses?.[0]?.ready, true);
+    const eph = status.ephemeralContainerStatuses?.[0];
+    assert.equal(eph?.ready, false);
+    assert.equal(eph?.started, undefined);
+    assert.ok(eph?.state?.running !== undefined);
   });
 });

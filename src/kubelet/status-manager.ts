@@ -232,9 +232,14 @@ export function computePodStatus(inputs: PodStatusInputs): PodStatus {
   };
   if (init.length > 0) status.initContainerStatuses = init;
   // Ephemeral containers count for neither the phase nor readiness; they are only reported.
-  const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) =>
-    containerStatusOf(c as Container, byName.get(c.name) ?? [], inputs, 'ContainerCreating'),
-  );
+  // Upstream's prober sets ready and started for regular and init containers only: an
+  // ephemeral container reads `ready: false` with no `started`, running or not.
+  const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) => {
+    const st = containerStatusOf(c as Container, byName.get(c.name) ?? [], inputs, 'ContainerCreating');
+    st.ready = false;
+    delete st.started;
+    return st;
+  });
   if (ephemeral.length > 0) status.ephemeralContainerStatuses = ephemeral;
   if (inputs.podIPs.length > 0) {
     status.podIP = inputs.podIPs[0];
