@@ -168,6 +168,34 @@ describe('interactive attach on the cri runtime', { timeout: 90_000 }, () => {
     assert.match(out.toString(), /pod "shell" deleted/);
   });
 
+  it('kubectl debug -i with piped input shows what the shell printed', async () => {
+    await client.resource(PODS).create('default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'debug-target', namespace: 'default' },
+      spec: {
+        nodeName: NODE,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'main',
+            image: 'kts.local/busybox:latest',
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sleep', '3600'],
+          },
+        ],
+      },
+    } satisfies Pod);
+    await kubectl.ok(['wait', '--for=condition=Ready', 'pod/debug-target', '--timeout=30s']);
+    // The input and its end arrive at once; the ephemeral container has no stdinOnce.
+    const r = await kubectl.run(
+      ['debug', '-i', 'debug-target', '--profile=general', '--image=kts.local/busybox:latest', '--', 'sh'],
+      { stdin: 'echo debug-$((6*7)); exit\n' },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /debug-42/);
+  });
+
   for (const [mode, env] of [
     ['WebSocket', {}],
     ['SPDY', { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }],

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from '../../api/generated/types/core-v1.js';
 import { errorText, type Logger, noopLogger } from '../../client/log.js';
@@ -81,6 +81,34 @@ function containerSpecNames(pod: Pod): string[] {
     ...(s?.initContainers ?? []).map((c) => c.name),
     ...(s?.ephemeralContainers ?? []).map((c) => c.name),
   ];
+}
+
+/** Whether the named container of the pod has `stdinOnce` (any kind of container). */
+function stdinOnce(pod: Pod, container: string): boolean {
+  const s = pod.spec;
+  const all = [...(s?.containers ?? []), ...(s?.initContainers ?? []), ...(s?.ephemeralContainers ?? [])];
+  return all.find((c) => c.name === container)?.stdinOnce === true;
+}
+
+/**
+ * The session with its client's end of input kept from the container. Without stdinOnce a
+ * container's stdin outlives an attach (the next attach reads on), and containerd, told
+ * that an attach's stdin ended, also detaches its output at once: with input piped in
+ * (`echo 'echo hi; exit' | kubectl debug -i …`) the shell's `hi` would be lost. The
+ * session still ends when the container exits or the client goes.
+ */
+function keepingStdinOpen(session: ExecSession): ExecSession {
+  const target = session.stdin;
+  if (target === null) return session;
+  const stdin = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      target.write(chunk, (err) => cb(err ?? null));
+    },
+    final(cb) {
+      cb();
+    },
+  });
+  return { ...session, stdin };
 }
 
 function waitingReason(pod: Pod, container: string): string {
@@ -382,6 +410,7 @@ export class KubeletServer {
           attached.close();
           throw new HttpError(500, notRunning);
         }
+        if (!stdinOnce(pod, container)) attached = keepingStdinOpen(attached);
       }
       const run = (): Promise<ExecSession> =>
         attached !== undefined ? Promise.resolve(attached) : this.o.runtime.exec(status.id, command, opts);
