@@ -3,11 +3,11 @@
 // same: request counts by verb, group, version, resource, subresource, scope and code, the
 // requests in flight, build info and the process basics. Reading it is authorized like any
 // other non-resource path (upstream's `system:monitoring` role grants it).
+import { labelText, MetricsText, processStartSeconds } from '../machinery/prometheus.js';
 import type { RequestInfo } from './request-info.js';
 import { versionInfo } from './version.js';
 
-/** Prometheus's exposition content type. */
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export { METRICS_CONTENT_TYPE } from '../machinery/prometheus.js';
 
 /** The labels of one `apiserver_request_total` series, named as upstream. */
 export interface RequestLabels {
@@ -61,20 +61,11 @@ export function requestLabels(
   };
 }
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function labelText(labels: Record<string, string>): string {
-  const keys = Object.keys(labels).sort();
-  return `{${keys.map((k) => `${k}="${escapeLabel(labels[k] ?? '')}"`).join(',')}}`;
-}
-
 /** Counts requests and renders the metrics page. */
 export class ApiServerMetrics {
-  private readonly requests = new Map<string, number>();
+  private readonly requests = new Map<string, { labels: RequestLabels; n: number }>();
   private readonly inflight = { mutating: 0, readOnly: 0 };
-  private readonly startSeconds = Math.floor(Date.now() / 1000 - process.uptime());
+  private readonly startSeconds = processStartSeconds();
 
   /** Marks a request started; the returned function marks it finished with its labels. */
   start(mutating: boolean): (labels: RequestLabels) => void {
@@ -86,53 +77,28 @@ export class ApiServerMetrics {
       done = true;
       this.inflight[kind]--;
       const key = labelText({ ...labels });
-      this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+      const seen = this.requests.get(key);
+      if (seen !== undefined) seen.n++;
+      else this.requests.set(key, { labels: { ...labels }, n: 1 });
     };
   }
 
   /** The exposition text. */
   render(): string {
-    const v = versionInfo();
-    const mem = process.memoryUsage();
-    const cpu = process.cpuUsage();
-    const out: string[] = [];
-    const family = (name: string, type: string, help: string, lines: string[]): void => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
-    };
-    family('apiserver_current_inflight_requests', 'gauge', 'Requests being served now, by kind.', [
-      `apiserver_current_inflight_requests{request_kind="mutating"} ${this.inflight.mutating}`,
-      `apiserver_current_inflight_requests{request_kind="readOnly"} ${this.inflight.readOnly}`,
-    ]);
-    family(
-      'apiserver_request_total',
-      'counter',
-      'Requests served, by verb, dry run, group, version, resource, scope, component and code.',
-      [...this.requests.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([labels, n]) => `apiserver_request_total${labels} ${n}`),
-    );
-    family('kubernetes_build_info', 'gauge', 'Build information of the running server (always 1).', [
-      `kubernetes_build_info${labelText({
-        build_date: v.buildDate,
-        compiler: v.compiler,
-        git_commit: v.gitCommit,
-        git_tree_state: v.gitTreeState,
-        git_version: v.gitVersion,
-        go_version: v.goVersion,
-        major: v.major,
-        minor: v.minor,
-        platform: v.platform,
-      })} 1`,
-    ]);
-    family('process_cpu_seconds_total', 'counter', 'User and system CPU time of the process.', [
-      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
-    ]);
-    family('process_resident_memory_bytes', 'gauge', 'Resident memory of the process.', [
-      `process_resident_memory_bytes ${mem.rss}`,
-    ]);
-    family('process_start_time_seconds', 'gauge', 'When the process started, in seconds since the epoch.', [
-      `process_start_time_seconds ${this.startSeconds}`,
-    ]);
-    return `${out.join('\n')}\n`;
+    return new MetricsText()
+      .family('apiserver_current_inflight_requests', 'gauge', 'Requests being served now, by kind.', [
+        { labels: { request_kind: 'mutating' }, value: this.inflight.mutating },
+        { labels: { request_kind: 'readOnly' }, value: this.inflight.readOnly },
+      ])
+      .family(
+        'apiserver_request_total',
+        'counter',
+        'Requests served, by verb, dry run, group, version, resource, scope, component and code.',
+        [...this.requests.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([, { labels, n }]) => ({ labels: { ...labels }, value: n })),
+      )
+      .processFamilies(versionInfo(), this.startSeconds)
+      .text();
   }
 }

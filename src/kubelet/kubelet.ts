@@ -37,6 +37,7 @@ import { buildSummary, MachineStats, type StatsProvider, type Summary } from './
 import { isMirrorPod, isStaticPod, MirrorPods, StaticPodSource } from './static-pods.js';
 import { ProbeManager } from './probes.js';
 import { DEFAULT_API_REQUEST_SLOTS, limitRequests } from './request-limit.js';
+import type { KubeletGauges } from './server/kubelet-metrics.js';
 import { type ContainerRuntime, podLogDirectory } from './runtime/runtime.js';
 import { StatusManager } from './status-manager.js';
 import type { KeyPair } from '../pki/x509.js';
@@ -463,6 +464,24 @@ export class Kubelet {
     return buildSummary(this.o.nodeName, this.stats, this.workers.pods(), this.clock.now());
   }
 
+  /** The gauges of the kubelet's `/metrics`, read from the runtime now. */
+  private async gauges(): Promise<KubeletGauges> {
+    const [sandboxes, containers] = await Promise.all([
+      this.o.runtime.listPodSandbox(),
+      this.o.runtime.listContainers(),
+    ]);
+    const byState: Record<string, number> = { created: 0, exited: 0, running: 0, unknown: 0 };
+    for (const c of containers) {
+      const state = c.state.replace(/^CONTAINER_/, '').toLowerCase();
+      byState[state] = (byState[state] ?? 0) + 1;
+    }
+    return {
+      nodeName: this.o.nodeName,
+      runningPods: sandboxes.filter((sb) => sb.state === 'SANDBOX_READY').length,
+      containers: byState,
+    };
+  }
+
   /** Kills an evicted pod and records it Failed/Evicted (upstream evictPod + status manager). */
   private async evictPod(pod: Pod, ev: { message: string; grace: number }): Promise<undefined> {
     this.events.pod(pod, 'Warning', EventReason.Evicted, ev.message);
@@ -494,6 +513,7 @@ export class Kubelet {
       tls,
       logger: this.log,
       summary: () => this.summary(),
+      gauges: () => this.gauges(),
       pods: () => this.workers.pods(),
       ...(cfg.address !== undefined ? { address: cfg.address } : {}),
       ...(clientCAPem !== undefined ? { clientCAPem } : {}),

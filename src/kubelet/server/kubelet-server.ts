@@ -24,6 +24,9 @@ import {
   type StreamStatus,
   serveRemoteCommand,
 } from './remote-command.js';
+import { METRICS_CONTENT_TYPE, MetricsText } from '../../machinery/prometheus.js';
+import type { Summary } from '../node-stats.js';
+import { type KubeletGauges, kubeletMetricsText, resourceMetricsText } from './kubelet-metrics.js';
 import { SPDY_REMOTE_COMMAND_PROTOCOLS, serveRemoteCommandSpdy } from './remote-command-spdy.js';
 import {
   PORT_FORWARD_PROTOCOL,
@@ -55,8 +58,10 @@ export interface KubeletServerOptions {
   logger?: Logger;
   /** How often a followed log file is polled for new lines (default 200 ms). */
   followPollMs?: number;
-  /** The node and pod stats `/stats/summary` serves (404 without it). */
-  summary?: () => Promise<unknown>;
+  /** The node and pod stats `/stats/summary` and `/metrics/resource` serve (404 without it). */
+  summary?: () => Promise<Summary>;
+  /** The kubelet's own gauges `/metrics` serves (404 without them). */
+  gauges?: () => Promise<KubeletGauges>;
   /** The pods this kubelet runs, which `/pods` serves as a PodList (404 without it). */
   pods?: () => Pod[];
 }
@@ -244,6 +249,13 @@ export class KubeletServer {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
         return;
       }
+      if (kind === 'metrics' && (parts.length === 1 || (parts.length === 2 && ns === 'resource'))) {
+        if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
+        const page = ns === 'resource' ? await this.resourceMetrics() : await this.kubeletMetrics();
+        if (page === undefined) throw new HttpError(404, '404 page not found');
+        res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE }).end(page);
+        return;
+      }
       if (kind === 'pods' && parts.length === 1 && this.o.pods !== undefined) {
         if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
         const list = { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: this.o.pods() };
@@ -260,6 +272,25 @@ export class KubeletServer {
       }
       res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(errorText(e));
     }
+  }
+
+  private async resourceMetrics(): Promise<string | undefined> {
+    if (this.o.summary === undefined) return undefined;
+    try {
+      return resourceMetricsText(await this.o.summary());
+    } catch (e) {
+      // Upstream answers a failed collection with its error gauge set, not an error page.
+      this.log.error('collecting resource metrics failed', { err: errorText(e) });
+      return new MetricsText()
+        .family('resource_scrape_error', 'gauge', '1 when reading the numbers failed, else 0.', [
+          { value: 1 },
+        ])
+        .text();
+    }
+  }
+
+  private async kubeletMetrics(): Promise<string | undefined> {
+    return this.o.gauges === undefined ? undefined : kubeletMetricsText(await this.o.gauges());
   }
 
   private pod(ns: string, name: string, container: string): Pod {
