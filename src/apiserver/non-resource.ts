@@ -33,30 +33,77 @@ function sendBytes(
   res.end(body);
 }
 
+// Upstream 1.32's post-start hooks in the order kube-apiserver registers them. kts does the
+// same work during its start (admission, informers, CRDs, RBAC and priority-class bootstrap,
+// the system namespaces, the kubernetes Service…), finished once the server reports ready.
+const POST_START_HOOKS = [
+  'start-apiserver-admission-initializer',
+  'generic-apiserver-start-informers',
+  'priority-and-fairness-config-consumer',
+  'priority-and-fairness-filter',
+  'storage-object-count-tracker-hook',
+  'start-apiextensions-informers',
+  'start-apiextensions-controllers',
+  'crd-informer-synced',
+  'start-system-namespaces-controller',
+  'start-cluster-authentication-info-controller',
+  'start-kube-apiserver-identity-lease-controller',
+  'start-kube-apiserver-identity-lease-garbage-collector',
+  'start-legacy-token-tracking-controller',
+  'start-service-ip-repair-controllers',
+  'rbac/bootstrap-roles',
+  'scheduling/bootstrap-system-priority-classes',
+  'priority-and-fairness-config-producer',
+  'bootstrap-controller',
+  'aggregator-reload-proxy-client-cert',
+  'start-kube-aggregator-informers',
+  'apiservice-status-local-available-controller',
+  'apiservice-status-remote-available-controller',
+  'apiservice-registration-controller',
+  'apiservice-discovery-controller',
+  'kube-apiserver-autoregistration',
+];
+
+const startedServers = new WeakSet<ServerContext>();
+
+/** The checks of /healthz, /livez (the same list) and /readyz (adds readiness checks), in upstream's order. */
 function checks(ctx: ServerContext, endpoint: string): HealthCheck[] {
-  const base: HealthCheck[] = [
+  const storage = async (): Promise<string | undefined> => {
+    try {
+      await ctx.storage.currentRevision();
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  };
+  // A server that was ready once has run its hooks; ready() turns false again on shutdown.
+  if (ctx.ready()) startedServers.add(ctx);
+  const wasStarted = startedServers.has(ctx);
+  const started = () => (wasStarted ? undefined : 'not finished');
+  const readyz = endpoint === 'readyz';
+  const out: HealthCheck[] = [
     { name: 'ping', check: () => undefined },
     { name: 'log', check: () => undefined },
-    {
-      name: 'etcd',
-      check: async () => {
-        try {
-          await ctx.storage.currentRevision();
-          return undefined;
-        } catch (e) {
-          return e instanceof Error ? e.message : String(e);
-        }
-      },
-    },
+    { name: 'etcd', check: storage },
   ];
-  if (endpoint === 'readyz') {
-    base.push({ name: 'informer-sync', check: () => (ctx.ready() ? undefined : 'not yet synced') });
-    base.push({
-      name: 'poststarthook/bootstrap-controller',
-      check: () => (ctx.ready() ? undefined : 'not finished'),
+  if (readyz) {
+    out.push({ name: 'etcd-readiness', check: storage });
+    out.push({ name: 'informer-sync', check: () => (ctx.ready() ? undefined : 'not yet synced') });
+  }
+  for (const hook of POST_START_HOOKS) {
+    out.push({ name: `poststarthook/${hook}`, check: started });
+    if (hook === 'kube-apiserver-autoregistration')
+      out.push({ name: 'autoregister-completion', check: started });
+  }
+  out.push({ name: 'poststarthook/apiservice-openapi-controller', check: started });
+  out.push({ name: 'poststarthook/apiservice-openapiv3-controller', check: started });
+  if (readyz) {
+    out.push({
+      name: 'shutdown',
+      check: () => (wasStarted && !ctx.ready() ? 'process is shutting down' : undefined),
     });
   }
-  return base;
+  return out;
 }
 
 /** Serves a non-resource request. */

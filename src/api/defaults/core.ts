@@ -1,5 +1,5 @@
 // Defaults of the core/v1 kinds other than pods and controllers (Service, Secret, Namespace,
-// PersistentVolume(Claim), Node, Endpoints) and of small kinds of other groups whose
+// PersistentVolume(Claim), Node, Endpoints, LimitRange) and of small kinds of other groups whose
 // defaults are one or two fields (discovery/v1 EndpointSlice, networking/v1 NetworkPolicy,
 // rbac/v1 bindings). What registries set rather than defaulting — a Service's clusterIPs,
 // ipFamilies and ipFamilyPolicy (allocation), a Namespace's `spec.finalizers: [kubernetes]`
@@ -7,6 +7,7 @@
 import type { EndpointSlice } from '../generated/types/discovery-v1.js';
 import type {
   Endpoints,
+  LimitRange,
   Namespace,
   Node,
   PersistentVolume,
@@ -141,4 +142,22 @@ function defaultSubject(s: Subject): void {
   if (s.apiGroup) return;
   if (s.kind === 'ServiceAccount') s.apiGroup = '';
   else if (s.kind === 'User' || s.kind === 'Group') s.apiGroup = 'rbac.authorization.k8s.io';
+}
+
+/**
+ * SetDefaults_LimitRangeItem: a Container item's default limit falls back to its max, and its
+ * default request to the default limit, then to the min, so `describe limits` and the
+ * LimitRanger plugin see the values upstream stores.
+ */
+export function defaultLimitRange(lr: LimitRange): void {
+  for (const item of lr.spec?.limits ?? []) {
+    if (item.type !== 'Container') continue;
+    const def = { ...(item.default ?? {}) };
+    const req = { ...(item.defaultRequest ?? {}) };
+    for (const [k, v] of Object.entries(item.max ?? {})) if (!(k in def)) def[k] = v;
+    for (const [k, v] of Object.entries(def)) if (!(k in req)) req[k] = v;
+    for (const [k, v] of Object.entries(item.min ?? {})) if (!(k in req)) req[k] = v;
+    if (Object.keys(def).length > 0) item.default = def;
+    if (Object.keys(req).length > 0) item.defaultRequest = req;
+  }
 }

@@ -367,6 +367,85 @@ describe('other kinds', () => {
     );
   });
 
+  it('LimitRange: Container defaults fall back to max, default requests to defaults then min', () => {
+    const lr = {
+      spec: {
+        limits: [
+          {
+            type: 'Container',
+            default: { cpu: '500m' },
+            defaultRequest: { cpu: '100m' },
+            max: { cpu: '1', memory: '512Mi' },
+            min: { 'ephemeral-storage': '1Mi' },
+          },
+          { type: 'Pod', max: { memory: '1Gi' } },
+        ],
+      },
+    };
+    assert.deepEqual(defaulted(lr, '', 'v1', 'LimitRange'), {
+      spec: {
+        limits: [
+          {
+            type: 'Container',
+            default: { cpu: '500m', memory: '512Mi' },
+            defaultRequest: { cpu: '100m', memory: '512Mi', 'ephemeral-storage': '1Mi' },
+            max: { cpu: '1', memory: '512Mi' },
+            min: { 'ephemeral-storage': '1Mi' },
+          },
+          { type: 'Pod', max: { memory: '1Gi' } },
+        ],
+      },
+    });
+  });
+
+  it('admission webhooks and ValidatingAdmissionPolicies fail closed with match-all selectors', () => {
+    const rule = { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] };
+    const hook = {
+      name: 'h.example.com',
+      clientConfig: { service: { name: 's', namespace: 'n' } },
+      rules: [rule],
+    };
+    const defaultedHook = {
+      ...hook,
+      clientConfig: { service: { name: 's', namespace: 'n', port: 443 } },
+      rules: [{ ...rule, scope: '*' }],
+      failurePolicy: 'Fail',
+      matchPolicy: 'Equivalent',
+      namespaceSelector: {},
+      objectSelector: {},
+      timeoutSeconds: 10,
+    };
+    const copy = () => structuredClone(hook);
+    const group = 'admissionregistration.k8s.io';
+    assert.deepEqual(defaulted({ webhooks: [copy()] }, group, 'v1', 'ValidatingWebhookConfiguration'), {
+      webhooks: [defaultedHook],
+    });
+    assert.deepEqual(defaulted({ webhooks: [copy()] }, group, 'v1', 'MutatingWebhookConfiguration'), {
+      webhooks: [{ ...defaultedHook, reinvocationPolicy: 'Never' }],
+    });
+    const matched = {
+      resourceRules: [{ ...rule, scope: '*' }],
+      matchPolicy: 'Equivalent',
+      namespaceSelector: {},
+      objectSelector: {},
+    };
+    assert.deepEqual(
+      defaulted(
+        { spec: { matchConstraints: { resourceRules: [rule] } } },
+        group,
+        'v1',
+        'ValidatingAdmissionPolicy',
+      ),
+      { spec: { failurePolicy: 'Fail', matchConstraints: matched } },
+    );
+    assert.deepEqual(
+      defaulted({ spec: { policyName: 'p' } }, group, 'v1', 'ValidatingAdmissionPolicyBinding'),
+      {
+        spec: { policyName: 'p' },
+      },
+    );
+  });
+
   it('unknown kinds and non-objects are left alone', () => {
     const o = { a: 1 };
     applyDefaults(o, gvk('example.com', 'v1', 'Thing'));

@@ -4,10 +4,17 @@
 // and before semantic validation, on every write, so it only reads and sets fields — no
 // cloning, no schema walks. Kinds without defaults are left untouched.
 import type { GroupVersionKind } from '../schema-types.js';
+import {
+  defaultMutatingWebhookConfiguration,
+  defaultValidatingAdmissionPolicy,
+  defaultValidatingAdmissionPolicyBinding,
+  defaultValidatingWebhookConfiguration,
+} from './admissionregistration.js';
 import { defaultHorizontalPodAutoscaler } from './autoscaling.js';
 import {
   defaultEndpointSlice,
   defaultEndpoints,
+  defaultLimitRange,
   defaultNamespace,
   defaultNetworkPolicy,
   defaultNode,
@@ -46,6 +53,7 @@ const byKind = new Map<string, Defaulter>([
   ['/v1/PersistentVolume', defaultPersistentVolume],
   ['/v1/Node', defaultNode],
   ['/v1/Endpoints', defaultEndpoints],
+  ['/v1/LimitRange', defaultLimitRange],
   ['apps/v1/Deployment', defaultDeployment],
   ['apps/v1/ReplicaSet', defaultReplicaSet],
   ['apps/v1/StatefulSet', defaultStatefulSet],
@@ -57,6 +65,13 @@ const byKind = new Map<string, Defaulter>([
   ['networking.k8s.io/v1/NetworkPolicy', defaultNetworkPolicy],
   ['rbac.authorization.k8s.io/v1/RoleBinding', defaultRoleBinding],
   ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', defaultRoleBinding],
+  ['admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration', defaultValidatingWebhookConfiguration],
+  ['admissionregistration.k8s.io/v1/MutatingWebhookConfiguration', defaultMutatingWebhookConfiguration],
+  ['admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', defaultValidatingAdmissionPolicy],
+  [
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding',
+    defaultValidatingAdmissionPolicyBinding,
+  ],
 ]);
 
 /** True when kts has defaults for this kind. */

@@ -1,7 +1,8 @@
 // Validation of the small core/v1 kinds and a few of other groups (upstream
 // pkg/apis/core/validation and coordination/validation): ConfigMap and Secret (keys, the
 // 1 MiB limit, secret types with their required keys, `immutable`), Namespace,
-// ServiceAccount, Node, PersistentVolumeClaim, Endpoints, Event and Lease (basic rules).
+// ServiceAccount, Node, PersistentVolumeClaim, Endpoints, Event, Lease (basic rules),
+// ResourceQuota (resource names and quantities of spec.hard) and scheduling/v1 PriorityClass.
 import type { FieldError } from '../../machinery/status-error.js';
 import {
   isConfigMapKey,
@@ -16,10 +17,13 @@ import type {
   Namespace,
   Node,
   PersistentVolumeClaim,
+  ResourceQuota,
   Secret,
   ServiceAccount,
 } from '../generated/types/core-v1.js';
+import type { PriorityClass } from '../generated/types/scheduling-v1.js';
 import {
+  cachedQuantity,
   forbidden,
   immutable,
   invalidEach,
@@ -216,5 +220,133 @@ export function validateLease(lease: Lease): FieldError[] {
     errs.push(invalidValue('spec.leaseDurationSeconds', spec.leaseDurationSeconds, 'must be greater than 0'));
   }
   errs.push(...nonNegative(spec.leaseTransitions, 'spec.leaseTransitions'));
+  return errs;
+}
+
+/** Upstream's HighestUserDefinablePriority. */
+const HIGHEST_USER_DEFINABLE_PRIORITY = 1000000000;
+/** The classes only the system may define under the `system-` prefix, with their values. */
+const SYSTEM_PRIORITY_CLASSES: Record<string, number> = {
+  'system-node-critical': 2000001000,
+  'system-cluster-critical': 2000000000,
+};
+
+// IsKnownSystemPriorityClass: the reason a `system-` class is refused, or undefined.
+function systemPriorityClassError(name: string, value: number, globalDefault: boolean): string | undefined {
+  const want = SYSTEM_PRIORITY_CLASSES[name];
+  if (want === undefined) return `${name} is not a known system priority class`;
+  if (value !== want) return `value of ${name} PriorityClass must be ${want}`;
+  if (globalDefault) return `globalDefault of ${name} PriorityClass must be false`;
+  return undefined;
+}
+
+/** ValidatePriorityClass (scheduling/v1). */
+export function validatePriorityClass(pc: PriorityClass): FieldError[] {
+  const errs = validateObjectMeta(pc.metadata, false, nameIsDNSSubdomain);
+  const name = pc.metadata?.name ?? '';
+  const value = pc.value ?? 0;
+  if (name.startsWith('system-')) {
+    const why = systemPriorityClassError(name, value, pc.globalDefault === true);
+    if (why !== undefined) {
+      errs.push(
+        forbidden(
+          'metadata.name',
+          `priority class names with 'system-' prefix are reserved for system use only. error: ${why}`,
+        ),
+      );
+    }
+  } else if (value > HIGHEST_USER_DEFINABLE_PRIORITY) {
+    errs.push(
+      forbidden(
+        'value',
+        `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`,
+      ),
+    );
+  }
+  const policy = pc.preemptionPolicy;
+  if (policy != null && policy !== 'Never' && policy !== 'PreemptLowerPriority') {
+    errs.push(notSupported('preemptionPolicy', policy, ['Never', 'PreemptLowerPriority']));
+  }
+  return errs;
+}
+
+/** ValidatePriorityClassUpdate: value and preemptionPolicy are immutable. */
+export function validatePriorityClassUpdate(pc: PriorityClass, old: PriorityClass): FieldError[] {
+  const errs = validateObjectMetaUpdate(pc.metadata, old.metadata);
+  if ((pc.value ?? 0) !== (old.value ?? 0)) errs.push(forbidden('value', 'may not be changed in an update.'));
+  errs.push(...immutable(pc.preemptionPolicy, old.preemptionPolicy, 'preemptionPolicy'));
+  return errs;
+}
+
+// Upstream's standardResources (IsStandardResourceName), the subset quota may count
+// (standardQuotaResources) and the resources whose quantities must be whole numbers.
+const STANDARD_RESOURCES = new Set([
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.ephemeral-storage',
+  'limits.cpu',
+  'limits.memory',
+  'limits.ephemeral-storage',
+  'pods',
+  'resourcequotas',
+  'services',
+  'replicationcontrollers',
+  'secrets',
+  'configmaps',
+  'persistentvolumeclaims',
+  'storage',
+  'requests.storage',
+  'services.nodeports',
+  'services.loadbalancers',
+]);
+const NOT_QUOTA_RESOURCES = new Set(['storage']);
+const INTEGER_RESOURCES = new Set([
+  'pods',
+  'resourcequotas',
+  'services',
+  'replicationcontrollers',
+  'secrets',
+  'configmaps',
+  'persistentvolumeclaims',
+  'services.nodeports',
+  'services.loadbalancers',
+]);
+
+function isQuotaHugePages(name: string): boolean {
+  return name.startsWith('hugepages-') || name.startsWith('requests.hugepages-');
+}
+
+// An extended resource: fully qualified outside the kubernetes.io domain, not requests./limits. prefixed.
+function isExtendedResource(name: string): boolean {
+  if (!name.includes('/') || name.startsWith('kubernetes.io/') || name.includes('.kubernetes.io/'))
+    return false;
+  return !name.startsWith('requests.') && !name.startsWith('limits.');
+}
+
+/** ValidateResourceQuota: spec.hard names a standard (or fully qualified) resource with a valid amount. */
+export function validateResourceQuota(rq: ResourceQuota): FieldError[] {
+  const errs = validateObjectMeta(rq.metadata, true, nameIsDNSSubdomain);
+  for (const [name, value] of Object.entries(rq.spec?.hard ?? {})) {
+    const path = `spec.hard[${name}]`;
+    const nameErrs = isQualifiedName(name).map((m) => invalidValue(path, name, m));
+    if (nameErrs.length === 0 && !name.includes('/')) {
+      if (!STANDARD_RESOURCES.has(name) && !isQuotaHugePages(name)) {
+        nameErrs.push(invalidValue(path, name, 'must be a standard resource type or fully qualified'));
+      }
+      if ((!STANDARD_RESOURCES.has(name) || NOT_QUOTA_RESOURCES.has(name)) && !isQuotaHugePages(name)) {
+        nameErrs.push(invalidValue(path, name, 'must be a standard resource for quota'));
+      }
+    }
+    errs.push(...nameErrs);
+    const q = cachedQuantity(String(value));
+    if (typeof q === 'string') continue;
+    if (q.sign() < 0) errs.push(invalidValue(path, q.toString(), 'must be greater than or equal to 0'));
+    if ((INTEGER_RESOURCES.has(name) || isExtendedResource(name)) && q.milliValue() % 1000 !== 0) {
+      errs.push(invalidValue(path, q.toString(), 'must be an integer'));
+    }
+  }
   return errs;
 }

@@ -16,6 +16,9 @@ import {
   validateConfigMap,
   validateConfigMapUpdate,
   validateLease,
+  validatePriorityClass,
+  validatePriorityClassUpdate,
+  validateResourceQuota,
   validateNamespace,
   validateNamespacedBasic,
   validateNode,
@@ -62,6 +65,7 @@ const creates = new Map<string, CreateValidator>([
   ['/ServiceAccount', validateServiceAccount],
   ['/Node', validateNode],
   ['/PersistentVolumeClaim', validatePersistentVolumeClaim],
+  ['/ResourceQuota', validateResourceQuota],
   ['/Endpoints', validateNamespacedBasic],
   ['/Event', validateNamespacedBasic],
   ['apps/Deployment', validateDeployment],
@@ -71,6 +75,7 @@ const creates = new Map<string, CreateValidator>([
   ['batch/Job', validateJob],
   ['batch/CronJob', validateCronJob],
   ['coordination.k8s.io/Lease', validateLease],
+  ['scheduling.k8s.io/PriorityClass', validatePriorityClass],
 ]);
 
 const updates = new Map<string, UpdateValidator>([
@@ -84,6 +89,7 @@ const updates = new Map<string, UpdateValidator>([
   ['apps/DaemonSet', validateDaemonSetUpdate],
   ['batch/Job', validateJobUpdate],
   ['batch/CronJob', validateCronJobUpdate],
+  ['scheduling.k8s.io/PriorityClass', validatePriorityClassUpdate],
 ]);
 
 // Cluster-scoped kinds among the core and common groups; everything else is namespaced

@@ -315,6 +315,40 @@ const cases: Case[] = [
     want: ['metadata.name: Invalid value: "a/b": may not contain \'/\''],
   },
   {
+    name: 'resource quota: standard names, non-negative and whole counts',
+    gvk: { group: '', version: 'v1', kind: 'ResourceQuota' },
+    obj: {
+      metadata: meta('q'),
+      spec: {
+        hard: {
+          pods: '-1',
+          foo: '1',
+          storage: '1Gi',
+          secrets: '1500m',
+          'count/deployments.apps': '2',
+          'requests.hugepages-2Mi': '1Gi',
+          'example.com/gpu': '2',
+        },
+      },
+    },
+    want: [
+      'spec.hard[pods]: Invalid value: "-1": must be greater than or equal to 0',
+      'spec.hard[foo]: Invalid value: "foo": must be a standard resource type or fully qualified',
+      'spec.hard[foo]: Invalid value: "foo": must be a standard resource for quota',
+      'spec.hard[storage]: Invalid value: "storage": must be a standard resource for quota',
+      'spec.hard[secrets]: Invalid value: "1500m": must be an integer',
+    ],
+  },
+  {
+    name: 'priority class: user values capped, system- names reserved',
+    gvk: { group: 'scheduling.k8s.io', version: 'v1', kind: 'PriorityClass' },
+    obj: { metadata: { name: 'system-x' }, value: 5, preemptionPolicy: 'Sometimes' },
+    want: [
+      "metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only. error: system-x is not a known system priority class",
+      'preemptionPolicy: Unsupported value: "Sometimes": supported values: "Never", "PreemptLowerPriority"',
+    ],
+  },
+  {
     name: 'other kinds get metadata rules',
     gvk: G.widget,
     obj: { metadata: { name: 'w' } },

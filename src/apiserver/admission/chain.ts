@@ -19,23 +19,27 @@ import { type ServiceAccountOptions, serviceAccountAdmission } from './service-a
 import { storageObjectInUseProtection } from './storage-object-in-use-protection.js';
 import { taintNodesByCondition } from './taint-nodes-by-condition.js';
 import type { AdmissionOperation, AdmissionPlugin, AdmissionRequest } from './types.js';
+import { validatingAdmissionPolicy } from './validating-admission-policy.js';
 import { mutatingAdmissionWebhook, validatingAdmissionWebhook, type WebhookOptions } from './webhook.js';
 
 /** Upstream's default plugin order. */
+// ResourceQuota goes last, as upstream's: it reserves usage, which must not happen for a
+// request a policy or webhook then refuses.
 export const DEFAULT_PLUGIN_ORDER = [
   'NamespaceLifecycle',
   'LimitRanger',
   'ServiceAccount',
   'NodeRestriction',
   'TaintNodesByCondition',
+  'PodSecurity',
   'Priority',
   'DefaultTolerationSeconds',
   'DefaultStorageClass',
   'StorageObjectInUseProtection',
-  'PodSecurity',
-  'ResourceQuota',
   'MutatingAdmissionWebhook',
+  'ValidatingAdmissionPolicy',
   'ValidatingAdmissionWebhook',
+  'ResourceQuota',
 ] as const;
 
 /** Upstream plugin names. */
@@ -90,6 +94,8 @@ function build(name: PluginName, stores: StoreRegistry, opts: AdmissionChainOpti
       return resourceQuotaAdmission(stores, opts.resourceQuota);
     case 'MutatingAdmissionWebhook':
       return mutatingAdmissionWebhook(stores, opts.webhooks);
+    case 'ValidatingAdmissionPolicy':
+      return validatingAdmissionPolicy(stores);
     case 'ValidatingAdmissionWebhook':
       return validatingAdmissionWebhook(stores, opts.webhooks);
   }

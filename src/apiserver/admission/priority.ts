@@ -2,7 +2,7 @@
 // globalDefault PriorityClass when it names none) is resolved into spec.priority and
 // spec.preemptionPolicy; a pod may not state a priority that disagrees with its class, and
 // only one PriorityClass may be the global default. The two system classes exist from the
-// first start (`ensureBuiltinPriorityClasses`).
+// first start (`ensureBuiltinPriorityClasses`) and cannot be deleted.
 import type { Pod } from '../../api/generated/types/core-v1.js';
 import type { PriorityClass } from '../../api/generated/types/scheduling-v1.js';
 import { isAlreadyExists } from '../../machinery/status-error.js';
@@ -118,6 +118,14 @@ export function priorityAdmission(stores: StoreRegistry): AdmissionPlugin {
     },
     async validate(req: AdmissionRequest): Promise<void> {
       if (!isResource(req, 'scheduling.k8s.io', 'priorityclasses') || req.subresource !== '') return;
+      // Upstream's PriorityClass REST refuses to delete the built-in classes.
+      if (req.operation === 'DELETE') {
+        const name = req.oldObject?.metadata?.name;
+        if (BUILTIN_PRIORITY_CLASSES.some((b) => b.metadata?.name === name)) {
+          throw denied(req, 'this is a system priority class and cannot be deleted');
+        }
+        return;
+      }
       if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return;
       const pc = req.object as unknown as PriorityClass | undefined;
       if (pc?.globalDefault !== true) return;

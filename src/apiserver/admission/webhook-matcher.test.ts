@@ -66,4 +66,34 @@ describe('webhook rules', () => {
       false,
     );
   });
+
+  it('evaluates CEL match conditions over the request; an error fails closed unless Ignore', () => {
+    const hook = { rules: [rule(['pods'])] };
+    const cond = (expression: string) => ({ ...hook, matchConditions: [{ name: 'c', expression }] });
+    const cases: [string, boolean][] = [
+      ["request.userInfo.username == 'u'", true],
+      ["request.userInfo.username != 'u'", false],
+      ["object.metadata.name == 'x' && request.operation == 'CREATE'", true],
+      ['oldObject == null', true],
+    ];
+    for (const [expression, want] of cases) {
+      assert.equal(webhookMatches(cond(expression), req('pods'), undefined), want, expression);
+    }
+    // A false condition wins over an erroring one.
+    const mixed = {
+      ...hook,
+      matchConditions: [
+        { name: 'err', expression: 'object.spec.nope == 1' },
+        { name: 'no', expression: 'false' },
+      ],
+    };
+    assert.equal(webhookMatches(mixed, req('pods'), undefined), false);
+    assert.throws(() => webhookMatches(cond('object.spec.nope == 1'), req('pods'), undefined), {
+      message: `pods "x" is forbidden: expression 'object.spec.nope == 1' resulted in error: no such key: spec`,
+    });
+    assert.equal(
+      webhookMatches({ ...cond('object.spec.nope == 1'), failurePolicy: 'Ignore' }, req('pods'), undefined),
+      false,
+    );
+  });
 });

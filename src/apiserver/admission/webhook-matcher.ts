@@ -3,11 +3,14 @@
 // (operations, API groups and versions, resources with `*` and subresource forms, scope),
 // its namespaceSelector (matched against the namespace's labels; cluster-scoped objects
 // always match), its objectSelector (the new or the old object's labels) and its
-// matchConditions. CEL is not implemented: a condition that is literally `true` or `false`
-// is honoured, any other expression counts as matching (the webhook is asked and decides).
+// matchConditions (CEL over object, oldObject and request; an evaluation error under
+// failurePolicy Fail refuses the request without calling the webhook, as upstream).
 import type { RuleWithOperations } from '../../api/generated/types/admissionregistration-v1.js';
 import type { LabelSelector } from '../../api/generated/types/meta-v1.js';
 import { labelSelectorAsSelector } from '../../machinery/labels/index.js';
+import { forbidden } from '../../machinery/status-error.js';
+import { admissionVariables, evaluateMatchConditions } from './admission-cel.js';
+import { objectNameOf } from './attributes.js';
 import type { AdmissionRequest } from './types.js';
 
 /** The parts of a webhook the matcher reads (shared by mutating and validating webhooks). */
@@ -16,6 +19,7 @@ export interface WebhookMatchSpec {
   namespaceSelector?: LabelSelector;
   objectSelector?: LabelSelector;
   matchConditions?: Array<{ name: string; expression: string }>;
+  failurePolicy?: string;
 }
 
 // Admission configuration objects are never sent to webhooks, so a broken webhook can
@@ -94,10 +98,22 @@ export function namespaceSelectorMatches(
   return s.matches(namespaceLabels);
 }
 
-/** The matchConditions verdict; see the file comment for what is evaluated. */
-export function matchConditionsMatch(conds: WebhookMatchSpec['matchConditions']): boolean {
-  for (const c of conds ?? []) if (c.expression.trim() === 'false') return false;
-  return true;
+/**
+ * The matchConditions verdict (true when there are none); throws upstream's 403 when a
+ * condition errors and the webhook fails closed.
+ */
+export function matchConditionsMatch(hook: WebhookMatchSpec, req: AdmissionRequest): boolean {
+  const conds = hook.matchConditions ?? [];
+  if (conds.length === 0) return true;
+  const verdict = evaluateMatchConditions(conds, admissionVariables(req), hook.failurePolicy);
+  if ('error' in verdict) {
+    throw forbidden(
+      { group: req.resource.group, resource: req.resource.plural },
+      objectNameOf(req),
+      verdict.error,
+    );
+  }
+  return verdict.matches;
 }
 
 /** True when the webhook's rules and selectors all admit the request. */
@@ -109,5 +125,5 @@ export function webhookMatches(
   if (!(hook.rules ?? []).some((r) => ruleMatches(r, req))) return false;
   if (!namespaceSelectorMatches(hook.namespaceSelector, req, namespaceLabels)) return false;
   if (!objectSelectorMatches(hook.objectSelector, req)) return false;
-  return matchConditionsMatch(hook.matchConditions);
+  return matchConditionsMatch(hook, req);
 }

@@ -5,6 +5,8 @@
 // server's Authorizer, so they always agree with what requests are actually allowed.
 import { badRequest } from '../../machinery/status-error.js';
 import { writeObject } from '../http.js';
+import { negotiate } from '../negotiation.js';
+import { buildTableFor } from '../printers/index.js';
 import type { KObject } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
 import { rfc3339 } from '../registry/store.js';
@@ -167,15 +169,27 @@ function userInfoJSON(u: UserInfo): Obj {
   };
 }
 
-/** GET componentstatuses[/<name>]: every control-plane part runs in-process and is healthy when serving. */
+/**
+ * GET componentstatuses[/<name>]: every control-plane part runs in-process and is healthy
+ * when serving. Answers carry upstream's deprecation warning and come as a Table when asked.
+ */
 export function handleComponentStatuses(s: Scope): void {
+  s.warnings.push('v1 ComponentStatus is deprecated in v1.19+');
+  const rep = negotiate(s.req.headers.accept as string | undefined, { table: true, partial: true });
   const names = ['controller-manager', 'scheduler', 'etcd-0'];
-  const item = (name: string) => ({
-    kind: 'ComponentStatus',
-    apiVersion: 'v1',
-    metadata: { name, creationTimestamp: null },
-    conditions: [{ type: 'Healthy', status: 'True', message: 'ok' }],
-  });
+  const item = (name: string): KObject =>
+    ({
+      kind: 'ComponentStatus',
+      apiVersion: 'v1',
+      metadata: { name, creationTimestamp: null },
+      conditions: [{ type: 'Healthy', status: 'True', message: 'ok' }],
+    }) as unknown as KObject;
+  const table = (objs: KObject[]) =>
+    buildTableFor(s.resource, objs, {
+      includeObject: 'Metadata',
+      now: s.now,
+      version: rep.kind === 'table' ? rep.version : 'v1',
+    });
   if (s.info.name !== '') {
     if (!names.includes(s.info.name)) {
       writeObject(s.res, 404, {
@@ -190,7 +204,15 @@ export function handleComponentStatuses(s: Scope): void {
       });
       return;
     }
+    if (rep.kind === 'table') {
+      writeObject(s.res, 200, table([item(s.info.name)]));
+      return;
+    }
     writeObject(s.res, 200, item(s.info.name));
+    return;
+  }
+  if (rep.kind === 'table') {
+    writeObject(s.res, 200, table(names.map(item)));
     return;
   }
   writeObject(s.res, 200, {

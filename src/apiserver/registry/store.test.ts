@@ -166,10 +166,10 @@ describe('generic Store', () => {
       odd.items.map((e) => e.name),
       ['p1', 'p3'],
     );
-    assert.throws(
-      () => cms.checkFieldSelector(q('fieldSelector=spec.foo%3Dx')),
-      /field label not supported: spec.foo/,
-    );
+    // ConfigMaps have no field-label conversion of their own upstream: the scheme's default answers.
+    assert.throws(() => cms.checkFieldSelector(q('fieldSelector=spec.foo%3Dx')), {
+      message: '"spec.foo" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    });
   });
 
   it('guaranteedStoredUpdate writes storage directly, retrying a stale cached copy', async () => {
@@ -192,5 +192,78 @@ describe('generic Store', () => {
       cms.guaranteedStoredUpdate('stored', 'missing', wo(), (c) => c),
       (e: unknown) => isNotFound(e),
     );
+  });
+});
+
+describe('Store: field selectors and held deletions', () => {
+  const storage = new MemoryStorage();
+  const store = (group: string, plural: string) =>
+    new Store(strategyFor(resourceFor(group, 'v1', plural)!), storage, defaultHooks());
+  const namespaces = store('', 'namespaces');
+  after(async () => {
+    namespaces.cache.close();
+    await storage.close();
+  });
+
+  it('answers an unknown field label with the message of the kind’s conversion', () => {
+    const cases: [string, string, string, string][] = [
+      ['', 'pods', 'foo', 'field label not supported: foo'],
+      ['', 'nodes', 'metadata.namespace', 'field label not supported: metadata.namespace'],
+      ['', 'namespaces', 'spec.x', 'field label not supported: spec.x'],
+      ['', 'secrets', 'data', 'field label not supported: data'],
+      [
+        'apps',
+        'deployments',
+        'spec.replicas',
+        '"spec.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
+      ],
+      [
+        '',
+        'persistentvolumes',
+        'x',
+        '"x" is not a known field selector: only "metadata.name", "metadata.namespace"',
+      ],
+      ['batch', 'jobs', 'status.succeeded', 'field label "status.succeeded" not supported for batchv1.Job'],
+      [
+        'apps',
+        'replicasets',
+        'status.replicas',
+        '"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
+      ],
+    ];
+    for (const [group, plural, field, message] of cases) {
+      const s = store(group, plural);
+      assert.throws(() => s.checkFieldSelector(q(`fieldSelector=${field}%3Dv`)), { message }, plural);
+      s.cache.close();
+    }
+    // Accepted fields pass.
+    const pods = store('', 'pods');
+    pods.checkFieldSelector(q('fieldSelector=spec.nodeName%3Dn,metadata.namespace%3Dx'));
+    pods.cache.close();
+  });
+
+  it('a status update does not end a namespace that spec.finalizers still hold', async () => {
+    await namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'held' } }, wo());
+    const out = await namespaces.delete('', 'held', {}, wo());
+    assert.equal(out.deleted, false);
+    assert.equal((out.obj.status as { phase?: string }).phase, 'Terminating');
+    // The namespace controller reports progress through status while content remains.
+    await namespaces.guaranteedUpdate(
+      '',
+      'held',
+      wo(),
+      (cur) => ({
+        ...cur,
+        status: { phase: 'Terminating', conditions: [{ type: 'NamespaceContentRemaining', status: 'True' }] },
+      }),
+      { mode: 'status' },
+    );
+    const got = await namespaces.get('', 'held');
+    assert.deepEqual((got.spec as { finalizers?: string[] }).finalizers, ['kubernetes']);
+    // Emptying spec.finalizers (the finalize subresource) completes the delete.
+    await namespaces.guaranteedUpdate('', 'held', wo(), (cur) => ({ ...cur, spec: { finalizers: [] } }), {
+      mode: 'subresource',
+    });
+    await assert.rejects(namespaces.get('', 'held'), (e: unknown) => isNotFound(e));
   });
 });

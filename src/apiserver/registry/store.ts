@@ -4,6 +4,7 @@
 // prepare → default → validate → managed fields → persist; storage errors become API errors
 // in exactly one place (`storageToStatus`).
 import { randomUUID } from 'node:crypto';
+import { resourceFor } from '../../api/registry.js';
 import type { ResourceInfo } from '../../api/registry-types.js';
 import { everything as everyField, type Fields } from '../../machinery/fields/field-selector.js';
 import { everything as everyLabel } from '../../machinery/labels/selector.js';
@@ -159,6 +160,7 @@ export class Store {
   readonly prefix: string;
   readonly cache: WatchCache;
   private readonly fieldNames: Set<string>;
+  private readonly ownFieldLabels: boolean;
   private readonly apiVersion: string;
   private readonly storageAPIVersion: string;
   /** What every stored object of this resource starts with (see `encode`). */
@@ -189,10 +191,17 @@ export class Store {
       this.view !== undefined ? { decoder: (key, value, rv) => this.decodeEntry(key, value, rv) } : {},
     );
     this.head = storedHead(this.resource.kind, this.storageAPIVersion);
+    const own = Object.keys(strategy.selectableFields({}));
+    // Kinds with their own field-label conversion upstream (those with fields beyond the
+    // metadata ones, and every custom resource) answer `field label not supported` and accept
+    // metadata.namespace only when namespaced; the others use the scheme's default conversion.
+    this.ownFieldLabels =
+      own.length > 0 ||
+      resourceFor(this.resource.group, this.resource.version, this.resource.plural) === undefined;
     this.fieldNames = new Set([
       'metadata.name',
-      'metadata.namespace',
-      ...Object.keys(strategy.selectableFields({})),
+      ...(this.resource.namespaced || !this.ownFieldLabels ? ['metadata.namespace'] : []),
+      ...own,
     ]);
   }
 
@@ -225,7 +234,13 @@ export class Store {
   /** Throws 400 when a field selector names a field this kind cannot select on. */
   checkFieldSelector(q: ListQuery): void {
     for (const r of q.fieldSelector.requirements()) {
-      if (!this.fieldNames.has(r.field)) throw badRequest(`field label not supported: ${r.field}`);
+      if (this.fieldNames.has(r.field)) continue;
+      throw badRequest(
+        this.strategy.unsupportedFieldLabel?.(r.field) ??
+          (this.ownFieldLabels
+            ? `field label not supported: ${r.field}`
+            : `"${r.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`),
+      );
     }
   }
 
@@ -540,9 +555,12 @@ export class Store {
       const desired = await mutate(deepCopy(old));
       const next = await this.prepareUpdate(desired, old, name, wo, opts.mode ?? 'main');
       if (jsonEqualIgnoringManagedTimes(next, old)) return { obj: old, created: false };
-      // Removing the last finalizer of a deleting object completes the delete.
+      // Removing the last finalizer of a deleting object completes the delete, unless the kind
+      // holds it otherwise (a namespace's spec.finalizers: its status updates must not end it).
       const done =
-        next.metadata?.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0;
+        next.metadata?.deletionTimestamp !== undefined &&
+        (next.metadata.finalizers ?? []).length === 0 &&
+        this.strategy.holdsDeletion?.(next) !== true;
       if (wo.dryRun) return { obj: next, created: false };
       try {
         if (done && (next.metadata?.deletionGracePeriodSeconds ?? 0) === 0) {

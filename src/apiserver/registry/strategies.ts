@@ -1,6 +1,10 @@
 // Per-kind strategies: the handful of kinds whose create, update, delete or field
 // selectors differ from the default. Facts are upstream's (pkg/registry/<group>/<kind>/strategy.go).
 import type { ResourceInfo } from '../../api/registry-types.js';
+import {
+  ValidatingAdmissionPolicyBindingStrategy,
+  ValidatingAdmissionPolicyStrategy,
+} from './admission-policy-strategy.js';
 import type { KObject } from './object.js';
 import { podQOSClass } from './pod-qos.js';
 import {
@@ -70,6 +74,8 @@ class PodStrategy extends DefaultStrategy {
       'spec.hostNetwork': path(obj, 'spec', 'hostNetwork') === true ? 'true' : 'false',
       'status.phase': str(path(obj, 'status', 'phase')),
       'status.podIP': str(path(obj, 'status', 'podIP')),
+      // Accepted by upstream's field-label conversion but never set on the selectable fields.
+      'status.podIPs': '',
       'status.nominatedNodeName': str(path(obj, 'status', 'nominatedNodeName')),
     };
   }
@@ -114,6 +120,10 @@ class JobStrategy extends DefaultStrategy {
 
   override selectableFields(obj: KObject): Record<string, string> {
     return { 'status.successful': str(path(obj, 'status', 'successful')) };
+  }
+
+  unsupportedFieldLabel(label: string): string {
+    return `field label ${JSON.stringify(label)} not supported for batchv1.Job`;
   }
 }
 
@@ -202,7 +212,6 @@ const FIELD_TABLE: Record<string, Record<string, string[]>> = {
   },
   '/secrets': { type: ['type'] },
   '/replicationcontrollers': { 'status.replicas': ['status', 'replicas'] },
-  'apps/replicasets': { 'status.replicas': ['status', 'replicas'] },
   'certificates.k8s.io/certificatesigningrequests': { 'spec.signerName': ['spec', 'signerName'] },
 };
 
@@ -222,6 +231,10 @@ export function strategyFor(r: ResourceInfo): Strategy {
       return new NamespaceStrategy(r, opts);
     case 'batch/jobs':
       return new JobStrategy(r, opts);
+    case 'admissionregistration.k8s.io/validatingadmissionpolicies':
+      return new ValidatingAdmissionPolicyStrategy(r, opts);
+    case 'admissionregistration.k8s.io/validatingadmissionpolicybindings':
+      return new ValidatingAdmissionPolicyBindingStrategy(r, opts);
   }
   const fields = FIELD_TABLE[key];
   if (fields) return new FieldStrategy(r, fields, opts);

@@ -44,6 +44,8 @@ export interface Strategy {
   validateUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): FieldError[];
   /** Field-selector values beyond metadata.name/namespace (`spec.nodeName`, `status.phase`, …). */
   selectableFields(obj: KObject): Record<string, string>;
+  /** The 400 message for a field label the kind does not support, when its conversion words it its own way. */
+  unsupportedFieldLabel?(label: string): string;
   /**
    * Whether a delete should set deletionTimestamp and wait (pods on a node) and for how
    * long; `undefined` deletes at once unless finalizers hold the object.
