@@ -21,6 +21,9 @@
 //   - users: processes run as kts's own user (runAsUser etc. are ignored);
 //   - pid/ipc/uts namespaces, cpu limits, devices, capabilities, seccomp: none.
 // State lives in memory: after a kts restart running processes are not re-adopted.
+// Commands are forked by a small helper node process (./spawner.ts), not by the kubelet:
+// fork's cost grows with the forking process's size. If the helper dies, the containers it
+// started are killed and reported as killed by SIGKILL.
 // TTY execs run under util-linux `script` (Node has no pty of its own); resize sets the
 // terminal size with `stty`.
 
