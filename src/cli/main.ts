@@ -1,6 +1,8 @@
 // `kts <command>`: the one command-line entry point. Each command lives in its own module
 // and is loaded only when run, so `kts --help` and small commands start fast.
 
+import { stopWithNpmLauncher } from './launcher-watch.js';
+
 /** A CLI command: parses its own arguments and resolves to a process exit code. */
 export type Command = (args: string[]) => Promise<number>;
 
@@ -65,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
     return 3;
   }
   const run = await entry.load();
+  stopWithNpmLauncher();
   return run(rest);
 }
 
