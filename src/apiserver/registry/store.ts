@@ -480,6 +480,7 @@ export class Store {
         ...(this.strategy.validate?.(obj, ctx) ?? []),
       ];
       if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, m.name ?? '', errs);
+      addWarnings(ctx, this.strategy.warningsOnCreate?.(obj, ctx));
       if (wo.admission) await wo.admission.validate(obj, undefined);
       if (!wo.managedFieldsDone) this.hooks.trackManagedFields(undefined, obj, this.resource, wo);
       if (wo.dryRun) {
@@ -720,6 +721,7 @@ export class Store {
             ...(this.strategy.validateUpdate?.(desired, old, ctx) ?? []),
           ];
     if (errs.length > 0) throw invalid(this.resource.kind, this.resource.group, name, errs);
+    if (mode === 'main') addWarnings(ctx, this.strategy.warningsOnUpdate?.(desired, old, ctx));
     if (wo.admission) await wo.admission.validate(desired, old);
     if (!wo.managedFieldsDone) this.hooks.trackManagedFields(old, desired, this.resource, wo);
     return desired;
@@ -933,4 +935,9 @@ function decodeContinue(s: string): ContinueToken {
   } catch {
     throw badRequest(`invalid continue token: ${s}`);
   }
+}
+
+/** Adds warnings to a request's, once each (a retried write computes them again). */
+function addWarnings(ctx: StrategyContext, warnings: readonly string[] | undefined): void {
+  for (const w of warnings ?? []) if (!ctx.warnings.includes(w)) ctx.warnings.push(w);
 }

@@ -1,6 +1,7 @@
 // Per-kind strategies: the handful of kinds whose create, update, delete or field
 // selectors differ from the default. Facts are upstream's (pkg/registry/<group>/<kind>/strategy.go).
 import type { ResourceInfo } from '../../api/registry-types.js';
+import { hasWorkloadWarnings, warningsOnCreate, warningsOnUpdate } from '../../api/warnings/index.js';
 import {
   ValidatingAdmissionPolicyBindingStrategy,
   ValidatingAdmissionPolicyStrategy,
@@ -39,6 +40,7 @@ const GENERATION_TRACKED = new Set([
   'batch/jobs',
   'batch/cronjobs',
   '/replicationcontrollers',
+  '/podtemplates',
   'autoscaling/horizontalpodautoscalers',
   'policy/poddisruptionbudgets',
   'networking.k8s.io/ingresses',
@@ -215,8 +217,21 @@ const FIELD_TABLE: Record<string, Record<string, string[]>> = {
   'certificates.k8s.io/certificatesigningrequests': { 'spec.signerName': ['spec', 'signerName'] },
 };
 
+/** Adds upstream's create/update warnings of a kind with a pod template. */
+function withWarnings(s: Strategy, key: string): Strategy {
+  s.warningsOnCreate = (obj) => warningsOnCreate(key, obj);
+  s.warningsOnUpdate = (obj, old) => warningsOnUpdate(key, obj, old);
+  return s;
+}
+
 /** The strategy of a served resource. */
 export function strategyFor(r: ResourceInfo): Strategy {
+  const s = baseStrategyFor(r);
+  const key = `${r.group}/${r.plural}`;
+  return hasWorkloadWarnings(key) ? withWarnings(s, key) : s;
+}
+
+function baseStrategyFor(r: ResourceInfo): Strategy {
   const key = `${r.group}/${r.plural}`;
   const opts = {
     tracksGeneration: GENERATION_TRACKED.has(key),

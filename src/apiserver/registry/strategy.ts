@@ -42,6 +42,10 @@ export interface Strategy {
   validate?(obj: KObject, ctx: StrategyContext): FieldError[];
   /** Extra update validation. */
   validateUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): FieldError[];
+  /** Warnings for a valid new object (upstream WarningsOnCreate), sent before admission validates. */
+  warningsOnCreate?(obj: KObject, ctx: StrategyContext): string[];
+  /** Warnings for a valid main-resource update (upstream WarningsOnUpdate); status writes get none. */
+  warningsOnUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): string[];
   /** Field-selector values beyond metadata.name/namespace (`spec.nodeName`, `status.phase`, …). */
   selectableFields(obj: KObject): Record<string, string>;
   /** The 400 message for a field label the kind does not support, when its conversion words it its own way. */
