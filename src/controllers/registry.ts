@@ -28,6 +28,12 @@ import {
 } from './certificates/index.js';
 import { newTokenCleaner } from './bootstrap/index.js';
 import { newHorizontalPodAutoscalerController } from './hpa/index.js';
+import {
+  newPersistentVolumeBinderController,
+  newPVCProtectionController,
+  newPVProtectionController,
+} from './persistentvolume/index.js';
+import { newLocalPathProvisioner } from './local-path/index.js';
 
 /** The registered controllers, in start order. */
 export const controllerRegistry: ControllerRegistration[] = [
@@ -174,6 +180,30 @@ export const controllerRegistry: ControllerRegistration[] = [
     serviceAccount: 'certificate-controller',
     aliases: ['certificatesigningrequest-cleaner-controller'],
     factory: newCSRCleanerController,
+  },
+  {
+    name: 'persistentvolume-binder',
+    serviceAccount: 'persistent-volume-binder',
+    aliases: ['persistentvolume-binder-controller'],
+    factory: newPersistentVolumeBinderController,
+  },
+  {
+    name: 'pvc-protection',
+    serviceAccount: 'pvc-protection-controller',
+    aliases: ['persistentvolumeclaim-protection-controller'],
+    factory: newPVCProtectionController,
+  },
+  {
+    name: 'pv-protection',
+    serviceAccount: 'pv-protection-controller',
+    aliases: ['persistentvolume-protection-controller'],
+    factory: newPVProtectionController,
+  },
+  // Not upstream's: k3s runs it as a deployment; kts runs it here, on by default.
+  {
+    name: 'local-path-provisioner',
+    serviceAccount: 'local-path-provisioner',
+    factory: newLocalPathProvisioner,
   },
   // Off by default upstream; kubeadm (and `kts server`) turn it on.
   {

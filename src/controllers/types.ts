@@ -35,6 +35,12 @@ export interface ControllerOptions {
   horizontalPodAutoscalerCpuInitializationPeriodMs: number;
   /** HPA: --horizontal-pod-autoscaler-initial-readiness-delay (30 s). */
   horizontalPodAutoscalerInitialReadinessDelayMs: number;
+  /**
+   * Local-path provisioner: the directory on every node under which its volumes are created
+   * (`kts server` passes `<data dir>/storage`; default /var/lib/kts/storage, as k3s's
+   * /var/lib/rancher/k3s/storage).
+   */
+  localPathDir: string;
 }
 
 /** What every controller is built from. */
@@ -86,4 +92,5 @@ export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
   horizontalPodAutoscalerTolerance: 0.1,
   horizontalPodAutoscalerCpuInitializationPeriodMs: 5 * 60_000,
   horizontalPodAutoscalerInitialReadinessDelayMs: 30_000,
+  localPathDir: '/var/lib/kts/storage',
 };

@@ -9,7 +9,15 @@ import { type Clock, realClock } from '../client/clock.js';
 import { EventBroadcaster } from '../client/events.js';
 import type { Client } from '../client/interface.js';
 import { errorText, type Logger, noopLogger } from '../client/log.js';
-import { CONFIGMAPS, NODES, PODS, SECRETS, SERVICEACCOUNTS } from '../client/resources.js';
+import {
+  CONFIGMAPS,
+  NODES,
+  PERSISTENTVOLUMECLAIMS,
+  PERSISTENTVOLUMES,
+  PODS,
+  SECRETS,
+  SERVICEACCOUNTS,
+} from '../client/resources.js';
 import { SharedInformerFactory } from '../client/cache/informer-factory.js';
 import { DeletedFinalStateUnknown } from '../client/cache/store.js';
 import { isNotFound } from '../machinery/status-error.js';
@@ -266,6 +274,15 @@ export class Kubelet {
       (ns, name) => getOrUndefined(client.resource(SECRETS).get(ns, name)),
       this.clock,
     );
+    // Claims and volumes: read on every sync of a pod that mounts one.
+    const claims = new ObjectCache(
+      (ns, name) => getOrUndefined(client.resource(PERSISTENTVOLUMECLAIMS).get(ns, name)),
+      this.clock,
+    );
+    const volumes = new ObjectCache(
+      (_ns, name) => getOrUndefined(client.resource(PERSISTENTVOLUMES).get('', name)),
+      this.clock,
+    );
     const maxSandboxes = o.maxConcurrentSandboxes ?? (o.runtime.type === 'process' ? 0 : 12);
     this.syncer = new PodSyncer({
       runtime: o.runtime,
@@ -279,6 +296,8 @@ export class Kubelet {
         configMap: (ns, name) => configMaps.get(ns, name),
         secret: (ns, name) => secrets.get(ns, name),
         serviceAccountToken: (pod, audience, exp) => this.serviceAccountToken(pod, audience, exp),
+        persistentVolumeClaim: (ns, name) => claims.get(ns, name),
+        persistentVolume: (name) => volumes.get('', name),
       },
       probes: this.probes,
       clock: this.clock,

@@ -11,8 +11,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Node, Pod, Volume } from '../api/generated/types/core-v1.js';
-import { atomicWrite, memoryVolumeSize, mountsUnder } from './volumes.js';
+import type {
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Volume,
+} from '../api/generated/types/core-v1.js';
+import { atomicWrite, memoryVolumeSize, mountsUnder, setUpVolumes, type VolumeSources } from './volumes.js';
 
 function files(entries: [string, string, number][]): Map<string, { data: Buffer; mode: number }> {
   return new Map(entries.map(([p, d, mode]) => [p, { data: Buffer.from(d), mode }]));
@@ -93,6 +99,48 @@ describe('volumes', () => {
       } finally {
         rmSync(fresh, { recursive: true, force: true });
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resolves a claim to the directory of its bound volume, and waits while it is unbound', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kts-pvc-vol-'));
+    try {
+      const target = join(dir, 'storage', 'pvc-u1_default_data');
+      const claim: PersistentVolumeClaim = {
+        metadata: { name: 'data', namespace: 'default' },
+        status: { phase: 'Pending' },
+      };
+      const pv: PersistentVolume = {
+        metadata: {
+          name: 'pvc-u1',
+          annotations: { 'pv.kubernetes.io/provisioned-by': 'rancher.io/local-path' },
+        },
+        spec: { hostPath: { path: target, type: 'DirectoryOrCreate' } },
+      };
+      const sources: VolumeSources = {
+        configMap: async () => undefined,
+        secret: async () => undefined,
+        serviceAccountToken: async () => '',
+        persistentVolumeClaim: async (ns, name) => (ns === 'default' && name === 'data' ? claim : undefined),
+        persistentVolume: async (name) => (name === 'pvc-u1' ? pv : undefined),
+      };
+      const pod: Pod = {
+        metadata: { name: 'p', namespace: 'default', uid: 'pod1' },
+        spec: { containers: [], volumes: [{ name: 'vol', persistentVolumeClaim: { claimName: 'data' } }] },
+      };
+      const ctx = { pod, podIP: '', podIPs: [], hostIP: '' };
+      await assert.rejects(
+        setUpVolumes(join(dir, 'kubelet'), pod, ctx, sources),
+        /error processing PVC default\/data: PVC is not bound/,
+      );
+      claim.spec = { volumeName: 'pvc-u1' };
+      claim.status = { phase: 'Bound' };
+      const volumes = await setUpVolumes(join(dir, 'kubelet'), pod, ctx, sources);
+      assert.equal(volumes.get('vol'), target);
+      // local-path directories are world-writable, as upstream's helper pod makes them.
+      assert.equal(lstatSync(target).mode & 0o777, 0o777);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

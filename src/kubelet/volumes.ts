@@ -19,6 +19,8 @@ import type {
   ConfigMap,
   Container,
   KeyToPath,
+  PersistentVolume,
+  PersistentVolumeClaim,
   Pod,
   Secret,
   Volume,
@@ -44,6 +46,10 @@ export interface VolumeSources {
   secret(namespace: string, name: string): Promise<Secret | undefined>;
   /** A bound service-account token (TokenRequest with the pod as boundObjectRef). */
   serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<string>;
+  /** A claim a pod's volume names (absent: claims get a plain pod directory, as before). */
+  persistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  /** The volume a claim is bound to. */
+  persistentVolume?(name: string): Promise<PersistentVolume | undefined>;
 }
 
 /** A failure to set a volume up (upstream's `MountVolume.SetUp failed …` event message). */
@@ -263,6 +269,64 @@ function ensureHostPath(path: string, type: string | undefined): void {
   }
 }
 
+/** The provisioner whose volumes are world-writable directories (k3s's local-path). */
+const LOCAL_PATH_PROVISIONER = 'rancher.io/local-path';
+
+/**
+ * The host directory of a claim's volume: the bound PersistentVolume's hostPath (its type
+ * honoured) or local path. Only those two sources live on the node itself; a claim that is
+ * not bound yet fails the sync, which is retried until the PV controller has bound it.
+ */
+async function claimVolumePath(
+  pod: Pod,
+  volume: string,
+  claimName: string,
+  sources: VolumeSources,
+): Promise<string> {
+  const ns = pod.metadata?.namespace ?? '';
+  const fail = (why: string): VolumeError =>
+    new VolumeError(
+      `Unable to attach or mount volumes: unmounted volumes=[${volume}], unattached volumes=[], failed to process volumes=[${volume}]: error processing PVC ${ns}/${claimName}: ${why}`,
+    );
+  const claim = await sources.persistentVolumeClaim?.(ns, claimName);
+  if (claim === undefined) throw fail(`persistentvolumeclaim "${claimName}" not found`);
+  if (claim.metadata?.deletionTimestamp !== undefined) throw fail('PVC is being deleted');
+  const pvName = claim.spec?.volumeName ?? '';
+  if (pvName === '' || claim.status?.phase !== 'Bound') throw fail('PVC is not bound');
+  const pv = await sources.persistentVolume?.(pvName);
+  if (pv === undefined) throw fail(`persistentvolume "${pvName}" not found`);
+  const hostPath = pv.spec?.hostPath;
+  if (hostPath !== undefined) {
+    // Its pods may run as any user: upstream's helper pod makes these directories 0777.
+    if (
+      pv.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'] === LOCAL_PATH_PROVISIONER &&
+      !existsSync(hostPath.path)
+    ) {
+      await mkdir(hostPath.path, { recursive: true });
+      await chmod(hostPath.path, 0o777);
+    }
+    try {
+      ensureHostPath(hostPath.path, hostPath.type);
+    } catch (e) {
+      if (e instanceof VolumeError)
+        throw new VolumeError(`MountVolume.SetUp failed for volume "${pvName}" : ${e.message}`);
+      throw e;
+    }
+    return hostPath.path;
+  }
+  const local = pv.spec?.local?.path;
+  if (local !== undefined) {
+    if (!existsSync(local))
+      throw new VolumeError(
+        `MountVolume.NewMounter initialization failed for volume "${pvName}" : path "${local}" does not exist`,
+      );
+    return local;
+  }
+  throw new VolumeError(
+    `MountVolume.SetUp failed for volume "${pvName}" : volume source not supported by kts`,
+  );
+}
+
 /** Sets up (or refreshes) every volume of a pod; resolves to each volume's host directory. */
 export async function setUpVolumes(
   dataDir: string,
@@ -276,6 +340,10 @@ export async function setUpVolumes(
     if (v.hostPath !== undefined) {
       ensureHostPath(v.hostPath.path, v.hostPath.type);
       out.set(v.name, v.hostPath.path);
+      continue;
+    }
+    if (v.persistentVolumeClaim !== undefined && sources.persistentVolumeClaim !== undefined) {
+      out.set(v.name, await claimVolumePath(pod, v.name, v.persistentVolumeClaim.claimName, sources));
       continue;
     }
     const dir = join(podDir(dataDir, uid), 'volumes', pluginDir(v), v.name);

@@ -178,6 +178,18 @@ function controllerRuleTable(): Array<[string, PolicyRule[]]> {
         rule('delete,patch', '', 'secrets'),
       ],
     ],
+    // kts's own: the local-path provisioner (k3s runs it with a role of its own).
+    [
+      'local-path-provisioner',
+      [
+        rule(READ, '', 'nodes'),
+        rule(READ, '', 'persistentvolumeclaims'),
+        rule('get,list,watch,create,delete', '', 'persistentvolumes'),
+        rule('get,list,watch,create', 'storage.k8s.io', 'storageclasses'),
+        rule('get,list,watch,create,delete', '', 'pods'),
+        eventsRule(),
+      ],
+    ],
     [
       'namespace-controller',
       [
