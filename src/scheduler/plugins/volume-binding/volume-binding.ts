@@ -3,9 +3,10 @@
 // WaitForFirstConsumer class: some available PV (same class, big enough, access modes,
 // node affinity) must match the node, or the class must be able to provision there
 // (allowedTopologies). Unbound Immediate claims make the pod wait for the PV controller.
-// Simplified against upstream: PreBind only annotates the claims it decided for with
+// Simplified against upstream: PreBind annotates the claims it decided for with
 // volume.kubernetes.io/selected-node (through SchedulerClient.setSelectedNode) and lets the
-// PV controller bind or provision; it does not pre-bind PVs itself nor wait for the binding.
+// PV controller bind or provision, then waits for the claims to be bound; it does not
+// pre-bind PVs itself.
 
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from '../../../api/generated/types/core-v1.js';
 import type { CycleState, StateData } from '../../framework/cycle-state.js';
@@ -179,10 +180,25 @@ export class VolumeBinding
       return null;
     try {
       for (const pvc of vols.toAnnotate) await client.setSelectedNode(pvc, nodeName);
-      return null;
     } catch (e) {
       return asStatus(e);
     }
+    // As upstream's BindPodVolumes: the pod is bound only once its claims are, so the
+    // kubelet never meets an unbound claim (and a FailedMount) on a fresh pod.
+    const deadline = Date.now() + BIND_TIMEOUT_MS;
+    const unbound = (): PersistentVolumeClaim[] =>
+      vols.toAnnotate.filter((c) => {
+        const now = this.handle.listers.pvc(c.metadata?.namespace ?? '', c.metadata?.name ?? '');
+        return (now?.spec?.volumeName ?? '') === '';
+      });
+    for (let left = unbound(); left.length > 0; left = unbound()) {
+      if (Date.now() >= deadline)
+        return new Status(Code.Error, [
+          `binding volumes: timed out waiting for claims ${left.map((c) => c.metadata?.name ?? '').join(', ')} to be bound`,
+        ]);
+      await new Promise((r) => setTimeout(r, BIND_POLL_MS));
+    }
+    return null;
   }
 
   eventsToRegister(): ClusterEvent[] {
@@ -195,6 +211,11 @@ export class VolumeBinding
     ];
   }
 }
+
+/** How long PreBind waits for the claims it annotated to be bound (upstream bindTimeoutSeconds). */
+const BIND_TIMEOUT_MS = 600_000;
+/** How often it looks (the claims come from the informer's cache). */
+const BIND_POLL_MS = 50;
 
 /** Factory for the registry. */
 export function newVolumeBinding(_args: unknown, handle: Handle): Plugin {
