@@ -7,24 +7,15 @@
 // network namespace on a bench LAN bridge (as test/agent-join.test.ts runs it), with the
 // process runtime and its kube-proxy — and its RSS is read once it has idled 60 s as well.
 // Without root (no network namespaces) the agent is skipped and agentIdleRssMB is null.
-// Both run as users run them: compiled JavaScript (the `kts` bin runs dist/), built here into
-// a temporary directory first (tsc, ~15 s, not timed). Under tsx every process would also
+// Both run as users run them: the `kts` bin and the bundle it runs, built here into a
+// temporary directory first by `npm run build`'s script (~30 s, not timed). Under tsx every process would also
 // hold the TypeScript loader, ~40 MB of RSS no installed kts has. KTS_BENCH_TSX=1 runs the
 // sources through tsx instead.
 // Set KTS_BENCH_RSS_DETAIL=1 to print both processes' heap / external / code breakdown
 // (anonymous vs file-backed resident memory, from /proc/<pid>/status).
 // Last line: {"apiReadySeconds","nodeReadySeconds","firstPodRunningSeconds","serverIdleRssMB","agentIdleRssMB"}.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import type { Pod } from '../src/api/generated/types/core-v1.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { PODS } from '../src/client/resources.js';
@@ -33,7 +24,7 @@ import { teardownPodNetwork } from '../src/network/teardown.js';
 import { cleanupProxyRules } from '../src/proxy/run.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { createTestLan, type LanHost, type TestLan } from '../test/helpers/netns-lan.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -74,35 +65,23 @@ function rssDetail(pid: number): string {
 }
 
 /**
- * Compiles the CLI into `out` (as `npm run build` does into dist/) and resolves to the node
- * arguments that run it; undefined when nothing was emitted. Type errors elsewhere in a
- * working tree do not stop tsc from emitting.
+ * Builds kts into `out` exactly as `npm run build` builds dist/ (scripts/build.mjs: the
+ * compiled modules, their assets and the esbuild bundle) and resolves to the node arguments
+ * of the `kts` command there (bin/kts.js, which runs the bundle); undefined when nothing was
+ * emitted. Type errors elsewhere in a working tree do not stop the build (tsc still emits).
  */
 function buildCli(out: string): string[] | undefined {
-  const dist = join(out, 'dist');
   spawnSync(
     process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', dist],
+    [join(ROOT, 'scripts', 'build.mjs'), '--outdir', join(out, 'dist'), '--allow-type-errors'],
     { cwd: ROOT, stdio: 'ignore' },
   );
-  const main = join(dist, 'cli', 'main.js');
-  if (!existsSync(main)) return undefined;
-  // Packages resolve from the compiled files' parents, and the gRPC .proto files are read
-  // beside the code (scripts/copy-assets.mjs does the same for dist/).
+  if (!existsSync(join(out, 'dist', 'bundle', 'main.js'))) return undefined;
+  // bin/kts.js finds ../dist beside itself; packages resolve from the parents of dist/.
+  mkdirSync(join(out, 'bin'));
+  copyFileSync(join(ROOT, 'bin', 'kts.js'), join(out, 'bin', 'kts.js'));
   symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'));
-  const copyProtos = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) copyProtos(p);
-      else if (e.name.endsWith('.proto')) {
-        const to = join(dist, relative(join(ROOT, 'src'), p));
-        mkdirSync(dirname(to), { recursive: true });
-        copyFileSync(p, to);
-      }
-    }
-  };
-  copyProtos(join(ROOT, 'src'));
-  return [main];
+  return [join(out, 'bin', 'kts.js')];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -165,6 +165,15 @@ async function joinAndRun(
     await nodeRuntime.close();
     throw e;
   }
+  try {
+    // The kubelet registers while containerd unpacks kts's built-in images; a node that
+    // cannot import them cannot run pods, so the agent fails as it did before registering.
+    await nodeRuntime.imagesReady;
+  } catch (e) {
+    await components.stop();
+    await nodeRuntime.close();
+    throw e;
+  }
   let current = creds;
   const renewer = (async () => {
     while (!ac.signal.aborted) {

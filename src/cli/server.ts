@@ -4,17 +4,17 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { stderrLogger } from '../client/log.js';
 import { parseDuration } from '../machinery/duration.js';
-import { BootstrapTokenError } from '../server/bootstrap-data.js';
 import { DEFAULT_LEADER_ELECTION, type LeaderElectionTimings } from '../server/high-availability.js';
+import { startHeadStart } from '../server/head-start.js';
 import { runtimeProblem } from '../server/node-runtime.js';
 import { joinEndpoints } from '../storage/factory.js';
+import { traceStartup } from '../server/startup-trace.js';
 import {
   DISABLEABLE,
   type DisableableComponent,
   defaultNodeName,
   SERVER_DEFAULTS,
-  startServer,
-} from '../server/server.js';
+} from '../server/node-flags.js';
 import { defaultDataDir } from './data-dir.js';
 import { FlagError, flagList, flagString, parseFlags } from './flags.js';
 import type { Command } from './main.js';
@@ -113,6 +113,7 @@ function leaderElectionOf(v: Record<string, unknown>): LeaderElectionTimings {
 
 /** The server command. */
 export const server: Command = async (args) => {
+  traceStartup('server command');
   let f: ReturnType<typeof parseFlags>;
   try {
     f = parseFlags(args, {
@@ -205,6 +206,21 @@ export const server: Command = async (args) => {
   const onSignal = (): void => stopRequested();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const logger = (c: string) => stderrLogger(c, verbose);
+  // Before the server's modules load (a few hundred ms of this thread): containerd, the
+  // image imports and the service-account key then progress meanwhile (head-start.ts).
+  const headStart = startHeadStart({
+    dataDir,
+    runtime,
+    kubelet: !disable.has('kubelet'),
+    log: logger('kubelet'),
+  });
+  // The bulk of the server, loaded only now (and a lazy chunk of the bundle).
+  const [{ startServer }, { BootstrapTokenError }] = await Promise.all([
+    import('../server/server.js'),
+    import('../server/bootstrap-data.js'),
+  ]);
+  traceStartup('server modules loaded');
   try {
     let running: Awaited<ReturnType<typeof startServer>>;
     try {
@@ -234,7 +250,7 @@ export const server: Command = async (args) => {
           leaderElection,
           ...(list(v['tls-san']).length > 0 ? { tlsSans: list(v['tls-san']) } : {}),
         },
-        { progress: out, logger: (c) => stderrLogger(c, verbose) },
+        { progress: out, logger, headStart },
       );
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

@@ -39,3 +39,16 @@ export function parseLabel(s: string): [string, string] {
 export function defaultNodeName(): string {
   return hostname().toLowerCase();
 }
+
+/** Components `--disable` can turn off (`agent` is an alias of `kubelet`). */
+export const DISABLEABLE = [
+  'scheduler',
+  'controller-manager',
+  'kubelet',
+  'proxy',
+  'dns',
+  'metrics-server',
+] as const;
+
+/** A component `--disable` accepts. */
+export type DisableableComponent = (typeof DISABLEABLE)[number];

@@ -2,14 +2,29 @@
 // private containerd kts starts under the data dir (pods get CNI networking and real
 // images), `process` runs containers as child processes of kts (no root, no images, pods
 // share the node's network). The default is cri when containerd and runc are installed.
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../client/log.js';
-import { nodeContainerdRoot, nodeImagesDir, startContainerd } from '../kubelet/runtime/containerd-daemon.js';
-import { ensureBuiltinImages, importImageArchive } from '../kubelet/runtime/images/import.js';
-import { ProcessRuntime } from '../kubelet/runtime/process/process-runtime.js';
-import type { ContainerRuntime } from '../kubelet/runtime/runtime.js';
+import type {
+  AuthConfig,
+  Container,
+  ContainerConfig,
+  ContainerFilter,
+  ContainerRuntime,
+  ContainerStats,
+  ContainerStatus,
+  ExecSession,
+  ExecSyncResult,
+  Image,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  PortForwarder,
+  RuntimeVersion,
+  StreamOptions,
+} from '../kubelet/runtime/runtime.js';
+import { traceStartup } from './startup-trace.js';
 
 /** The runtimes a kts node can use. */
 export type RuntimeKind = 'cri' | 'process';
@@ -20,6 +35,8 @@ export interface NodeRuntime {
   runtime: ContainerRuntime;
   /** CNI config dir of the private containerd (cri only): the kubelet networks pods there. */
   cniConfDir?: string;
+  /** Settles once the built-in images are imported (cri only); rejects when that failed. */
+  imagesReady?: Promise<void>;
   /**
    * Closes the runtime. Process-runtime containers are children of kts and end with it;
    * containerd is stopped but its shims keep cri containers running, as upstream k3s does.
@@ -27,8 +44,19 @@ export interface NodeRuntime {
   close(): Promise<void>;
 }
 
+// A PATH walk, not `sh -c 'command -v'`: each spawnSync blocks the thread for tens of
+// milliseconds at start-up, and this runs up to four times before the server starts.
 function onPath(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, bin), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
 }
 
 /** The binaries the cri runtime needs that are missing from PATH. */
@@ -49,16 +77,33 @@ export function runtimeProblem(kind: RuntimeKind): string | undefined {
   return `${missing.join(' and ')} not found: install it with apt-get install containerd runc containernetworking-plugins, or use --runtime process`;
 }
 
-/** Opens the node's runtime under `dataDir` (the cri kind starts containerd and imports images). */
+/**
+ * Opens the node's runtime under `dataDir`. The cri kind starts containerd and resolves as
+ * soon as it answers; kts's built-in images (and archives queued by `kts image import`)
+ * are imported meanwhile, behind `imagesReady`, and the runtime's image and sandbox calls
+ * wait for them (see ImagesGate).
+ */
 export async function openNodeRuntime(kind: RuntimeKind, dataDir: string, log: Logger): Promise<NodeRuntime> {
+  // Each kind's code is loaded only by the nodes that use it (an agent's RSS counts).
   if (kind === 'process') {
+    const { ProcessRuntime } = await import('../kubelet/runtime/process/process-runtime.js');
     const runtime = new ProcessRuntime({ rootDir: join(dataDir, 'agent', 'process') });
     return { kind, runtime, close: () => runtime.close() };
   }
+  const [
+    { nodeContainerdRoot, nodeImagesDir, startContainerd },
+    { ensureBuiltinImages, importImageArchive },
+  ] = await Promise.all([
+    import('../kubelet/runtime/containerd-daemon.js'),
+    import('../kubelet/runtime/images/import.js'),
+  ]);
+  traceStartup('runtime: starting containerd');
   const daemon = await startContainerd({ rootDir: nodeContainerdRoot(dataDir) });
-  try {
-    const images = { socket: daemon.socket, snapshotter: daemon.snapshotter };
+  traceStartup('runtime: containerd ready');
+  const images = { socket: daemon.socket, snapshotter: daemon.snapshotter };
+  const imagesReady = (async () => {
     await ensureBuiltinImages(images);
+    traceStartup('runtime: built-in images present');
     let queued: string[] = [];
     try {
       queued = readdirSync(nodeImagesDir(dataDir)).filter((n) => n.endsWith('.tar'));
@@ -70,21 +115,121 @@ export async function openNodeRuntime(kind: RuntimeKind, dataDir: string, log: L
         log.error('importing a queued image failed', { file, err: String(e) }),
       );
     }
+  })();
+  imagesReady.catch((e: unknown) => log.error('importing the built-in images failed', { err: String(e) }));
+  let cri: ContainerRuntime;
+  try {
+    const { CriRuntime } = await import('../kubelet/runtime/cri/cri-runtime.js');
+    cri = new CriRuntime({ endpoint: daemon.endpoint });
   } catch (e) {
+    await imagesReady.catch(() => {});
     await daemon.stop();
     throw e;
   }
-  // Loaded here, not at the top: the gRPC stack is a few MB of heap a process-runtime node
-  // never needs.
-  const { CriRuntime } = await import('../kubelet/runtime/cri/cri-runtime.js');
-  const runtime = new CriRuntime({ endpoint: daemon.endpoint });
+  const runtime = new ImagesGate(cri, imagesReady);
   return {
     kind,
     runtime,
     cniConfDir: daemon.cniConfDir,
+    imagesReady,
     async close() {
+      await imagesReady.catch(() => {});
       await runtime.close();
       await daemon.stop();
     },
   };
+}
+
+/**
+ * A cri runtime whose image calls and new sandboxes wait until the built-in images are
+ * imported. The node registers and turns Ready while containerd unpacks them (half a
+ * second or more on a fresh data dir); a pod that arrives meanwhile waits here as it would
+ * for an image pull, instead of the kubelet trying to pull kts's local images from a
+ * registry. Everything else goes straight through.
+ */
+class ImagesGate implements ContainerRuntime {
+  readonly type: string;
+
+  constructor(
+    private readonly inner: ContainerRuntime,
+    private readonly imagesReady: Promise<void>,
+  ) {
+    this.type = inner.type;
+  }
+
+  version(): Promise<RuntimeVersion> {
+    return this.inner.version();
+  }
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    await this.imagesReady;
+    return this.inner.runPodSandbox(config);
+  }
+  stopPodSandbox(id: string): Promise<void> {
+    return this.inner.stopPodSandbox(id);
+  }
+  removePodSandbox(id: string): Promise<void> {
+    return this.inner.removePodSandbox(id);
+  }
+  podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    return this.inner.podSandboxStatus(id);
+  }
+  listPodSandbox(filter?: PodSandboxFilter): Promise<PodSandbox[]> {
+    return this.inner.listPodSandbox(filter);
+  }
+  createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    sandboxConfig: PodSandboxConfig,
+  ): Promise<string> {
+    return this.inner.createContainer(podSandboxId, config, sandboxConfig);
+  }
+  startContainer(id: string): Promise<void> {
+    return this.inner.startContainer(id);
+  }
+  stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    return this.inner.stopContainer(id, timeoutSeconds);
+  }
+  removeContainer(id: string): Promise<void> {
+    return this.inner.removeContainer(id);
+  }
+  containerStatus(id: string): Promise<ContainerStatus> {
+    return this.inner.containerStatus(id);
+  }
+  listContainers(filter?: ContainerFilter): Promise<Container[]> {
+    return this.inner.listContainers(filter);
+  }
+  execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+    return this.inner.execSync(id, cmd, timeoutSeconds);
+  }
+  exec(id: string, cmd: string[], options: StreamOptions): Promise<ExecSession> {
+    return this.inner.exec(id, cmd, options);
+  }
+  attach(id: string, options: StreamOptions): Promise<ExecSession> {
+    return this.inner.attach(id, options);
+  }
+  portForward(podSandboxId: string): Promise<PortForwarder> {
+    return this.inner.portForward(podSandboxId);
+  }
+  containerStats(id: string): Promise<ContainerStats> {
+    return this.inner.containerStats(id);
+  }
+  async pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {
+    await this.imagesReady;
+    return this.inner.pullImage(image, auth, sandboxConfig);
+  }
+  async imageStatus(image: string): Promise<Image | null> {
+    await this.imagesReady;
+    return this.inner.imageStatus(image);
+  }
+  async listImages(): Promise<Image[]> {
+    await this.imagesReady;
+    return this.inner.listImages();
+  }
+  async removeImage(image: string): Promise<void> {
+    await this.imagesReady;
+    return this.inner.removeImage(image);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }

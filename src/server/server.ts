@@ -20,6 +20,7 @@ import { KUBELET_CLIENT_LIMITS, KUBELET_EVENT_CLIENT_LIMITS, Kubelet } from '../
 import { detectInternalIP } from '../kubelet/node-status.js';
 import { cleanupProxyRules, defaultProxyMode, runProxy } from '../proxy/run.js';
 import { ensureClusterPKI } from '../pki/cluster-pki.js';
+import type { KeyPair } from '../pki/x509.js';
 import { runScheduler } from '../scheduler/run.js';
 import { type ComponentName, issueComponentIdentities, removeControllerUnionBindings } from './identities.js';
 import { isExternalDatastore } from './bootstrap-data.js';
@@ -30,23 +31,20 @@ import {
   runCandidate,
 } from './high-availability.js';
 import { type NodeRuntime, openNodeRuntime, type RuntimeKind } from './node-runtime.js';
+import type { HeadStart } from './head-start.js';
+import type { DisableableComponent } from './node-flags.js';
 import { isJoinToken, setupJoin } from './join-token.js';
+import { startupTraceEnabled, traceStartup } from './startup-trace.js';
 
 // Re-exported: they moved to node-flags.ts so `kts agent` can use them without loading the server.
-export { defaultNodeName, parseLabel, parseTaint, SERVER_DEFAULTS } from './node-flags.js';
-
-/** Components `--disable` can turn off (`agent` is an alias of `kubelet`). */
-export const DISABLEABLE = [
-  'scheduler',
-  'controller-manager',
-  'kubelet',
-  'proxy',
-  'dns',
-  'metrics-server',
-] as const;
-
-/** A component `--disable` accepts. */
-export type DisableableComponent = (typeof DISABLEABLE)[number];
+export {
+  DISABLEABLE,
+  type DisableableComponent,
+  defaultNodeName,
+  parseLabel,
+  parseTaint,
+  SERVER_DEFAULTS,
+} from './node-flags.js';
 
 /** The whole configuration of `kts server`. */
 export interface ServerConfig {
@@ -90,6 +88,8 @@ export interface ServerHooks {
   progress?: (line: string) => void;
   /** The logger of a component (default: silent). */
   logger?: (component: string) => Logger;
+  /** Preparations the caller started before loading the server (see head-start.ts). */
+  headStart?: HeadStart;
 }
 
 /** Milliseconds from the start of `startServer` to each milestone. */
@@ -229,12 +229,17 @@ function nodeReady(n: Node): boolean {
   return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }
 
-/** Waits until the Node reports Ready; false on timeout. */
-async function waitNodeReady(admin: RestClient, name: string, timeoutMs: number): Promise<boolean> {
+/** Waits until the Node satisfies `done` (by default: reports Ready); false on timeout. */
+async function waitNode(
+  admin: RestClient,
+  name: string,
+  timeoutMs: number,
+  done: (n: Node) => boolean = nodeReady,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      if (nodeReady(await admin.resource(NODES).get('', name))) return true;
+      if (done(await admin.resource(NODES).get('', name))) return true;
     } catch {
       // not registered yet
     }
@@ -242,6 +247,30 @@ async function waitNodeReady(admin: RestClient, name: string, timeoutMs: number)
     await new Promise((r) => setTimeout(r, 25));
   }
   return false;
+}
+
+/** Traces when the Node is registered, gets its PodCIDR and turns Ready (KTS_TRACE_STARTUP). */
+async function traceNodeMilestones(admin: RestClient, name: string, signal: AbortSignal): Promise<void> {
+  const seen = new Set<string>();
+  while (!signal.aborted && !seen.has('Ready')) {
+    try {
+      const n = await admin.resource(NODES).get('', name);
+      const marks: [string, boolean][] = [
+        ['registered', true],
+        ['PodCIDR', (n.spec?.podCIDR ?? '') !== ''],
+        ['Ready', nodeReady(n)],
+      ];
+      for (const [m, now] of marks) {
+        if (now && !seen.has(m)) {
+          seen.add(m);
+          traceStartup(`node ${m}`);
+        }
+      }
+    } catch {
+      // not registered yet
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Applies `--node-label` and `--node-taint` to the registered Node (with admin rights). */
@@ -260,18 +289,97 @@ async function applyNodeLabelsAndTaints(admin: RestClient, cfg: ServerConfig): P
 }
 
 /**
+ * The controllers a fresh single-node cluster needs for its node to turn Ready and run a
+ * first pod: the node's PodCIDR (nodeipam), the removal of its not-ready taint
+ * (nodelifecycle), the `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap every
+ * pod's token volume reads. The rest start once the node has its PodCIDR.
+ */
+const NODE_FIRST_CONTROLLERS = ['nodeipam', 'nodelifecycle', 'serviceaccount', 'root-ca-cert-publisher'];
+
+/** The longest the other controllers wait for the node (a node that never gets Ready must not hold them). */
+const NODE_FIRST_MAX_MS = 3_000;
+
+/** What the server's kubelet is started with. */
+interface ServerKubeletContext {
+  runtimeOpening: Promise<NodeRuntime> | undefined;
+  kubeconfig: string;
+  ca: KeyPair;
+  log: Logger;
+  /** Where its clients go to be closed with the server's. */
+  clients: RestClient[];
+  /** Where it goes to be stopped in order. */
+  running: Running[];
+  /** True once the server's start failed: a kubelet not yet made is then never made. */
+  abandoned: () => boolean;
+}
+
+/**
+ * Starts the server's own kubelet once its runtime is open; resolves to that runtime once
+ * the node is registered.
+ */
+async function startServerKubelet(cfg: ServerConfig, ctx: ServerKubeletContext): Promise<NodeRuntime> {
+  const nodeRuntime: NodeRuntime = await (ctx.runtimeOpening ??
+    openNodeRuntime(cfg.runtime, cfg.dataDir, ctx.log));
+  traceStartup('kubelet: runtime open');
+  if (ctx.abandoned()) throw new Error('the server stopped before its kubelet started');
+  const kubeconfig = loadKubeconfig(ctx.kubeconfig);
+  const userAgent = 'kubelet/v1.32.4 (linux) kts';
+  const client = new RestClient({ ...kubeconfig, ...KUBELET_CLIENT_LIMITS, userAgent });
+  const eventClient = new RestClient({ ...kubeconfig, ...KUBELET_EVENT_CLIENT_LIMITS, userAgent });
+  ctx.clients.push(client, eventClient);
+  const kubelet = new Kubelet({
+    client,
+    eventClient,
+    nodeName: cfg.nodeName,
+    runtime: nodeRuntime.runtime,
+    dataDir: join(cfg.dataDir, 'agent', 'kubelet'),
+    logger: ctx.log,
+    clusterDNS: cfg.clusterDNS,
+    clusterDomain: cfg.clusterDomain,
+    // The kubelet's HTTPS server (logs, exec, attach) with a certificate from the cluster CA.
+    server: { port: cfg.kubeletPort ?? 10250, ca: ctx.ca },
+    ...(nodeRuntime.cniConfDir !== undefined
+      ? {
+          network: {
+            cniConfDir: nodeRuntime.cniConfDir,
+            clusterCIDR: cfg.clusterCIDR,
+            serviceCIDR: cfg.serviceCIDR,
+          },
+        }
+      : {}),
+  });
+  // Registered before it starts: a stop during start-up must stop it too.
+  const starting = kubelet.start();
+  ctx.running.push({
+    name: 'kubelet',
+    stop: async () => {
+      await kubelet.stop();
+      await starting.catch(() => {});
+    },
+  });
+  await starting;
+  return nodeRuntime;
+}
+
+/**
  * Starts the whole server. Resolves once every enabled component runs and the node is
  * Ready (or its wait timed out, which is reported as progress, not an error). On a failure
  * part-way, what already started is stopped before the error is thrown.
  */
 export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
   const t0 = Date.now();
-  const progress = hooks.progress ?? (() => {});
+  traceStartup('startServer');
+  const progress = (line: string): void => {
+    traceStartup(line);
+    hooks.progress?.(line);
+  };
   const logFor = hooks.logger ?? (() => noopLogger);
   const since = (): number => Date.now() - t0;
   const fmt = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
   const running: Running[] = [];
   const clients: RestClient[] = [];
+  // Set when the start fails part-way (see ServerKubeletContext.abandoned).
+  let failed = false;
   const stopAll = async (): Promise<void> => {
     for (const r of running.splice(0).reverse()) {
       try {
@@ -284,19 +392,10 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
   };
 
   const le = { ...DEFAULT_LEADER_ELECTION, ...cfg.leaderElection };
-  if (cfg.datastoreEndpoint !== undefined && isExternalDatastore(cfg.datastoreEndpoint)) {
-    // Before the API server reads DATA_DIR/tls: every server on the datastore shares one CA.
-    const shared = await prepareSharedPKI(cfg.dataDir, cfg.datastoreEndpoint, cfg.token);
-    progress(
-      shared.outcome === 'stored'
-        ? 'cluster CA and service-account key stored in the datastore (encrypted with the token)'
-        : 'cluster CA and service-account key loaded from the datastore',
-    );
-  }
   // The node's runtime (for cri a private containerd and its image imports, about a second)
   // opens while the API server starts: the kubelet needs both, neither needs the other.
   const runtimeOpening = !cfg.disable.has('kubelet')
-    ? openNodeRuntime(cfg.runtime, cfg.dataDir, logFor('kubelet'))
+    ? (hooks.headStart?.runtimeOpening ?? openNodeRuntime(cfg.runtime, cfg.dataDir, logFor('kubelet')))
     : undefined;
   // Its failure is reported where the kubelet awaits it.
   runtimeOpening?.catch(() => {});
@@ -304,8 +403,24 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
     const opened = await runtimeOpening?.catch(() => undefined);
     await opened?.close();
   };
+  if (cfg.datastoreEndpoint !== undefined && isExternalDatastore(cfg.datastoreEndpoint)) {
+    // Before the API server reads DATA_DIR/tls: every server on the datastore shares one CA.
+    let shared: Awaited<ReturnType<typeof prepareSharedPKI>>;
+    try {
+      shared = await prepareSharedPKI(cfg.dataDir, cfg.datastoreEndpoint, cfg.token);
+    } catch (e) {
+      await closeRuntime();
+      throw e;
+    }
+    progress(
+      shared.outcome === 'stored'
+        ? 'cluster CA and service-account key stored in the datastore (encrypted with the token)'
+        : 'cluster CA and service-account key loaded from the datastore',
+    );
+  }
   let api: ApiServer;
   try {
+    await hooks.headStart?.serviceAccountKey;
     api = await startApiServer({
       dataDir: cfg.dataDir,
       httpsPort: cfg.httpsPort,
@@ -338,6 +453,17 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
   try {
     const admin = new RestClient({ ...loadKubeconfig(api.kubeconfigPath), userAgent: 'kts-server' });
     clients.push(admin);
+    if (startupTraceEnabled && !cfg.disable.has('kubelet')) {
+      const ac = new AbortController();
+      const done = traceNodeMilestones(admin, cfg.nodeName, ac.signal);
+      running.push({
+        name: 'startup-trace',
+        stop: async () => {
+          ac.abort();
+          await done;
+        },
+      });
+    }
     // ensureClusterPKI only reads the files startApiServer just made current.
     const pki = ensureClusterPKI(cfg.dataDir);
     const wantKubelet = !cfg.disable.has('kubelet');
@@ -353,7 +479,55 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
       return id.kubeconfigPath;
     };
 
-    const joinLine = await setupJoin(admin, {
+    // The node goes first: its registration, PodCIDR and pod network are the longest chain
+    // to a Ready node, and every step of it competes for this one thread with the
+    // controllers' start-up burst (informer lists, two dozen TokenRequests). So the kubelet
+    // starts before anything else, the controllers the node and a first pod need start
+    // next, and the others wait until the node has its PodCIDR (see docs/ARCHITECTURE.md,
+    // "Start-up order").
+    let nodeSettled: () => void = () => {};
+    const nodeUp = new Promise<void>((r) => {
+      nodeSettled = r;
+    });
+    const kubeletStarting = wantKubelet
+      ? startServerKubelet(cfg, {
+          runtimeOpening,
+          kubeconfig: kubeconfigOf('kubelet'),
+          ca: pki.ca,
+          log: logFor('kubelet'),
+          clients,
+          running,
+          abandoned: () => failed,
+        }).then(async (nodeRuntime) => {
+          progress(`kubelet registered node ${cfg.nodeName} (runtime ${cfg.runtime}, ${fmt(since())})`);
+          await applyNodeLabelsAndTaints(admin, cfg);
+          return nodeRuntime;
+        })
+      : Promise.resolve(undefined);
+    // Reported where it is awaited; meanwhile the rest starts.
+    kubeletStarting.catch(() => {});
+    const nodeReadyWait = wantKubelet
+      ? kubeletStarting.then(() => waitNode(admin, cfg.nodeName, cfg.nodeReadyTimeoutMs ?? 60_000))
+      : Promise.resolve(false);
+    // Reported the moment it happens, whatever else is still starting.
+    const nodeReported = nodeReadyWait.then((ready) => {
+      if (!wantKubelet) return;
+      if (ready) {
+        timings.nodeReadyMs = since();
+        progress(`node ${cfg.nodeName} Ready (${fmt(timings.nodeReadyMs)})`);
+      } else progress(`node ${cfg.nodeName} is not Ready yet (${fmt(since())}); see the kubelet's log`);
+    });
+    nodeReported.catch(() => {});
+    // The other controllers start once the node has its PodCIDR (what remains to Ready is
+    // mostly child processes setting up the pod network), or after NODE_FIRST_MAX_MS.
+    const hasPodCIDR = (n: Node): boolean => (n.spec?.podCIDR ?? '') !== '' || nodeReady(n);
+    void kubeletStarting
+      .then(() => waitNode(admin, cfg.nodeName, NODE_FIRST_MAX_MS, hasPodCIDR))
+      .then(nodeSettled, nodeSettled);
+    setTimeout(nodeSettled, NODE_FIRST_MAX_MS).unref();
+    if (!wantKubelet) nodeSettled();
+
+    const joining = setupJoin(admin, {
       dataDir: cfg.dataDir,
       server: api.url,
       caPem: pki.ca.certPem,
@@ -362,53 +536,10 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
         : isJoinToken(cfg.token)
           ? { token: cfg.token }
           : {}),
-    });
-    progress(`join more nodes with: ${joinLine}`);
+    }).then((joinLine) => progress(`join more nodes with: ${joinLine}`));
+    joining.catch(() => {});
 
     const startups: Promise<void>[] = [];
-    if (!cfg.disable.has('controller-manager')) {
-      await removeControllerUnionBindings(admin);
-      const managerConfig = {
-        ...loadKubeconfig(kubeconfigOf('controller-manager')),
-        ...CONTROLLER_MANAGER_CLIENT_LIMITS,
-        userAgent: 'kube-controller-manager/v1.32.0 (kts)',
-      };
-      const client = new RestClient(managerConfig);
-      clients.push(client);
-      // Each controller runs as its own kube-system ServiceAccount (upstream's
-      // --use-service-account-credentials); the manager's identity keeps only its own role.
-      const builder = new ServiceAccountClientBuilder({ client, config: managerConfig });
-      const manager = new ControllerManager({
-        client,
-        clientBuilder: builder,
-        registry: controllerRegistry,
-        // The token cleaner runs as in kubeadm clusters.
-        controllers: ['*', 'tokencleaner'],
-        rootCA: pki.ca.certPem,
-        // csrsigning signs node certificates with the cluster CA (upstream's --cluster-signing-*-file).
-        clusterSigning: pki.ca,
-        options: { clusterCIDR: cfg.clusterCIDR },
-        log: logFor('kube-controller-manager'),
-        leaderElect: true,
-        leaderElection: le,
-      });
-      const ac = new AbortController();
-      const done = runCandidate('kube-controller-manager', (signal) => manager.run(signal), {
-        signal: ac.signal,
-        retryMs: le.retryPeriodMs,
-        log: logFor('kube-controller-manager'),
-      });
-      running.push({
-        name: 'controller-manager',
-        stop: async () => {
-          ac.abort();
-          await done;
-          builder.close();
-        },
-      });
-      timings.controllersStartedMs = since();
-      progress(`controller manager started (${fmt(timings.controllersStartedMs)})`);
-    }
     if (!cfg.disable.has('scheduler')) {
       const ac = new AbortController();
       let ready!: () => void;
@@ -439,8 +570,8 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
           await done;
         },
       });
-      // The node starts meanwhile. The scheduler is ready once it leads; a standby (another
-      // server holds kube-system/kube-scheduler) is not waited for beyond one lease duration.
+      // The scheduler is ready once it leads; a standby (another server holds
+      // kube-system/kube-scheduler) is not waited for beyond one lease duration.
       void Promise.race([readyP, done]).then(() => {
         if (!elected) return;
         timings.schedulerReadyMs = since();
@@ -456,48 +587,52 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
         }),
       );
     }
-    if (wantKubelet) {
-      const log = logFor('kubelet');
-      const nodeRuntime: NodeRuntime = await (runtimeOpening ??
-        openNodeRuntime(cfg.runtime, cfg.dataDir, log));
-      const client = new RestClient({
-        ...loadKubeconfig(kubeconfigOf('kubelet')),
-        ...KUBELET_CLIENT_LIMITS,
-        userAgent: 'kubelet/v1.32.4 (linux) kts',
-      });
+    if (!cfg.disable.has('controller-manager')) {
+      await removeControllerUnionBindings(admin);
+      const managerConfig = {
+        ...loadKubeconfig(kubeconfigOf('controller-manager')),
+        ...CONTROLLER_MANAGER_CLIENT_LIMITS,
+        userAgent: 'kube-controller-manager/v1.32.0 (kts)',
+      };
+      const client = new RestClient(managerConfig);
       clients.push(client);
-      const eventClient = new RestClient({
-        ...loadKubeconfig(kubeconfigOf('kubelet')),
-        ...KUBELET_EVENT_CLIENT_LIMITS,
-        userAgent: 'kubelet/v1.32.4 (linux) kts',
-      });
-      clients.push(eventClient);
-      const kubelet = new Kubelet({
+      // Each controller runs as its own kube-system ServiceAccount (upstream's
+      // --use-service-account-credentials); the manager's identity keeps only its own role.
+      const builder = new ServiceAccountClientBuilder({ client, config: managerConfig });
+      const manager = new ControllerManager({
         client,
-        eventClient,
-        nodeName: cfg.nodeName,
-        runtime: nodeRuntime.runtime,
-        dataDir: join(cfg.dataDir, 'agent', 'kubelet'),
-        logger: log,
-        clusterDNS: cfg.clusterDNS,
-        clusterDomain: cfg.clusterDomain,
-        // The kubelet's HTTPS server (logs, exec, attach) with a certificate from the cluster CA.
-        server: { port: cfg.kubeletPort ?? 10250, ca: pki.ca },
-        ...(nodeRuntime.cniConfDir !== undefined
-          ? {
-              network: {
-                cniConfDir: nodeRuntime.cniConfDir,
-                clusterCIDR: cfg.clusterCIDR,
-                serviceCIDR: cfg.serviceCIDR,
-              },
-            }
-          : {}),
+        clientBuilder: builder,
+        registry: controllerRegistry,
+        // The token cleaner runs as in kubeadm clusters.
+        controllers: ['*', 'tokencleaner'],
+        startOrder: { first: NODE_FIRST_CONTROLLERS, rest: nodeUp },
+        rootCA: pki.ca.certPem,
+        // csrsigning signs node certificates with the cluster CA (upstream's --cluster-signing-*-file).
+        clusterSigning: pki.ca,
+        // Local-path volumes live under DATA_DIR/storage on every node (k3s: .../k3s/storage).
+        options: { clusterCIDR: cfg.clusterCIDR, localPathDir: join(cfg.dataDir, 'storage') },
+        log: logFor('kube-controller-manager'),
+        leaderElect: true,
+        leaderElection: le,
       });
-      await kubelet.start();
-      running.push({ name: 'kubelet', stop: () => kubelet.stop() });
-      progress(`kubelet registered node ${cfg.nodeName} (runtime ${cfg.runtime}, ${fmt(since())})`);
-      await applyNodeLabelsAndTaints(admin, cfg);
+      const ac = new AbortController();
+      const done = runCandidate('kube-controller-manager', (signal) => manager.run(signal), {
+        signal: ac.signal,
+        retryMs: le.retryPeriodMs,
+        log: logFor('kube-controller-manager'),
+      });
+      running.push({
+        name: 'controller-manager',
+        stop: async () => {
+          ac.abort();
+          await done;
+          builder.close();
+        },
+      });
+      timings.controllersStartedMs = since();
+      progress(`controller manager started (${fmt(timings.controllersStartedMs)})`);
     }
+    const nodeRuntime = await kubeletStarting;
     const network = await startNodeNetworkComponents(
       cfg,
       {
@@ -510,13 +645,12 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
     );
     running.push(...network);
     await Promise.all(startups);
-    if (wantKubelet) {
-      if (await waitNodeReady(admin, cfg.nodeName, cfg.nodeReadyTimeoutMs ?? 60_000)) {
-        timings.nodeReadyMs = since();
-        progress(`node ${cfg.nodeName} Ready (${fmt(timings.nodeReadyMs)})`);
-      } else progress(`node ${cfg.nodeName} is not Ready yet (${fmt(since())}); see the kubelet's log`);
-    }
+    await joining;
+    await nodeReported;
+    // A node whose built-in images could not be imported cannot run pods: fail as before.
+    await nodeRuntime?.imagesReady;
   } catch (e) {
+    failed = true;
     await stopAll();
     throw e;
   }
