@@ -36,8 +36,8 @@ const USAGE = `Usage: kts server [flags]
   --node-name NAME               node name (default: hostname)
   --node-label k=v               node label (repeatable)
   --node-taint k=v:Effect        node taint (repeatable)
-  --disable COMPONENT            scheduler, controller-manager, kubelet, proxy, dns, metrics-server;
-                                 agent = kubelet+proxy (repeatable)
+  --disable COMPONENT            scheduler, controller-manager, kubelet, proxy, dns, metrics-server,
+                                 local-storage; agent = kubelet+proxy (repeatable)
   --disable-agent                run no node: no kubelet and no kube-proxy (as k3s)
   --runtime cri|process          container runtime (default: cri when containerd and runc are installed)
   --cluster-cidr CIDR            pod network (default 10.42.0.0/16)

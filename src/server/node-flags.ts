@@ -48,6 +48,8 @@ export const DISABLEABLE = [
   'proxy',
   'dns',
   'metrics-server',
+  // k3s's name for its local-path provisioner (and the default StorageClass it creates).
+  'local-storage',
 ] as const;
 
 /** A component `--disable` accepts. */

@@ -604,7 +604,11 @@ export async function startServer(cfg: ServerConfig, hooks: ServerHooks = {}): P
         clientBuilder: builder,
         registry: controllerRegistry,
         // The token cleaner runs as in kubeadm clusters.
-        controllers: ['*', 'tokencleaner'],
+        controllers: [
+          '*',
+          'tokencleaner',
+          ...(cfg.disable.has('local-storage') ? ['-local-path-provisioner'] : []),
+        ],
         startOrder: { first: NODE_FIRST_CONTROLLERS, rest: nodeUp },
         rootCA: pki.ca.certPem,
         // csrsigning signs node certificates with the cluster CA (upstream's --cluster-signing-*-file).
