@@ -111,4 +111,19 @@ describe('cgroupfs', () => {
     assert.equal(fs2.memoryUsage('/b'), 2048);
     assert.equal(fs2.oomKills('/missing'), 0);
   });
+
+  it('reads the CPU time of every task of a cgroup', () => {
+    const v1 = fakeRoot('v1');
+    const fs1 = new CgroupFs(v1);
+    fs1.ensure('/a', {});
+    writeFileSync(join(v1, 'cpuacct/a/cpuacct.usage'), '123456789\n');
+    assert.equal(fs1.cpuUsageNanos('/a'), 123456789);
+    assert.equal(fs1.cpuUsageNanos('/missing'), undefined);
+    const v2 = fakeRoot('v2');
+    const fs2 = new CgroupFs(v2);
+    fs2.ensure('/b', {});
+    writeFileSync(join(v2, 'b/cpu.stat'), 'usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n');
+    assert.equal(fs2.cpuUsageNanos('/b'), 2_500_000);
+    assert.equal(fs2.cpuUsageNanos('/missing'), undefined);
+  });
 });

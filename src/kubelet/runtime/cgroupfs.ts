@@ -201,6 +201,18 @@ export class CgroupFs {
     return 0;
   }
 
+  /** CPU time used by every task that ran in `path` (children included), in nanoseconds. */
+  cpuUsageNanos(path: string): number | undefined {
+    const v = this.version();
+    if (v === 1) return readNumber(join(this.root, 'cpuacct', this.rel(path), 'cpuacct.usage'));
+    if (v === 2) {
+      const file = join(this.root, this.rel(path), 'cpu.stat');
+      if (!existsSync(file)) return undefined;
+      return readKeyed(file, 'usage_usec') * 1000;
+    }
+    return undefined;
+  }
+
   /** Bytes charged to `path`, if readable. */
   memoryUsage(path: string): number | undefined {
     const v = this.version();

@@ -18,6 +18,8 @@ export interface ContainerCgroup {
   oomKills(): number;
   /** Bytes currently charged to it. */
   usageBytes(): number | undefined;
+  /** CPU time of every process that ran in it, children included, in nanoseconds. */
+  cpuUsageNanos(): number | undefined;
   /** Removes the (empty) cgroup. */
   remove(): void;
 }
@@ -51,6 +53,7 @@ export function createContainerCgroup(
     dirs,
     oomKills: () => fs.oomKills(path),
     usageBytes: () => fs.memoryUsage(path),
+    cpuUsageNanos: () => fs.cpuUsageNanos(path),
     remove: () => fs.remove(path, { retryMs: 200 }),
   };
 }

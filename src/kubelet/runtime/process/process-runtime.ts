@@ -605,7 +605,9 @@ export class ProcessRuntime implements ContainerRuntime {
       // /proc/<pid>/stat: fields 14 and 15 are user and system time in clock ticks (100 Hz).
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
       const ticks = BigInt(fields[11] ?? '0') + BigInt(fields[12] ?? '0');
-      stats.cpuUsageCoreNanoSeconds = ticks * 10_000_000n;
+      // The container's cgroup counts every process it started; /proc only the first one.
+      const cgroupCpu = c.cgroup?.cpuUsageNanos();
+      stats.cpuUsageCoreNanoSeconds = cgroupCpu !== undefined ? BigInt(cgroupCpu) : ticks * 10_000_000n;
       const rssPages = BigInt(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1] ?? '0');
       stats.memoryRssBytes = rssPages * 4096n;
       const usage = c.cgroup?.usageBytes();
