@@ -22,8 +22,10 @@ import { SharedInformerFactory } from '../client/cache/informer-factory.js';
 import { DeletedFinalStateUnknown } from '../client/cache/store.js';
 import { isNotFound } from '../machinery/status-error.js';
 import {
+  assignBridgeAddress,
   desiredHostGwRoutes,
   podNetworkConflist,
+  prepareNodeBridge,
   RouteSync,
   setupNodeNetwork,
   writeConflist,
@@ -212,6 +214,8 @@ export class Kubelet {
   private node: Node | undefined;
   private networkConfigured = false;
   private networkSetup: Promise<void> | undefined;
+  /** The bridge, routes and masquerade, set up at start; true once they are in place. */
+  private bridgePrepared: Promise<boolean> | undefined;
   private runtimeUp = true;
   private readonly loops: Promise<void>[] = [];
   private podFactory: SharedInformerFactory | undefined;
@@ -375,6 +379,8 @@ export class Kubelet {
     const o = this.o;
     const signal = this.abort.signal;
     this.events.node(o.nodeName, 'Normal', EventReason.StartingKubelet, 'Starting kubelet.');
+    // What does not depend on the podCIDR is done while the node registers and waits for it.
+    this.bridgePrepared = this.prepareBridge();
     const v = await o.runtime.version();
     const kubeletPort = o.server !== undefined ? await this.startServer(o.server) : undefined;
     const runtimeVersion =
@@ -547,6 +553,23 @@ export class Kubelet {
     return this.server?.port;
   }
 
+  private async prepareBridge(): Promise<boolean> {
+    const net = this.o.network;
+    if (net === undefined) return false;
+    try {
+      await prepareNodeBridge({
+        ...(net.clusterCIDR !== undefined ? { clusterCIDR: net.clusterCIDR } : {}),
+        ...(net.serviceCIDR !== undefined ? { serviceCIDR: net.serviceCIDR } : {}),
+        ...(net.bridgeName !== undefined ? { bridgeName: net.bridgeName } : {}),
+        ...(net.masquerade !== undefined ? { masquerade: net.masquerade } : {}),
+      });
+      return true;
+    } catch (e) {
+      this.log.error('preparing the pod network bridge failed', { err: errorText(e) });
+      return false;
+    }
+  }
+
   private onNode(n: Node): void {
     this.node = n;
     const cidr = n.spec?.podCIDR;
@@ -566,11 +589,14 @@ export class Kubelet {
           ...(net.clusterCIDR !== undefined ? { clusterCIDR: net.clusterCIDR } : {}),
           ...(net.bridgeName !== undefined ? { bridgeName: net.bridgeName } : {}),
         };
-        await setupNodeNetwork({
+        const full = {
           ...opts,
           ...(net.serviceCIDR !== undefined ? { serviceCIDR: net.serviceCIDR } : {}),
           ...(net.masquerade !== undefined ? { masquerade: net.masquerade } : {}),
-        });
+        };
+        // A bridge that could not be prepared at start is tried again whole (and fails loudly).
+        if (await this.bridgePrepared) await assignBridgeAddress(full);
+        else await setupNodeNetwork(full);
         writeConflist(net.cniConfDir, podNetworkConflist({ ...opts, dataDir: this.o.dataDir }));
         this.networkConfigured = true;
         this.log.info('pod network configured', { node: this.o.nodeName, podCIDR: cidr });

@@ -109,7 +109,9 @@ export {
   type VethSpec,
 } from './netns.js';
 export {
+  assignBridgeAddress,
   KTS_ROUTE_PROTOCOL,
+  prepareNodeBridge,
   RouteSync,
   desiredHostGwRoutes,
   diffRoutes,
@@ -117,6 +119,7 @@ export {
   nodeInternalIP,
   setupNodeNetwork,
   type HostGwRoute,
+  type NodeBridgeOptions,
   type NodeNetworkOptions,
   type NodeNetworkState,
   type RouteDiff,

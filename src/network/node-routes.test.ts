@@ -167,10 +167,10 @@ describe('node routes', () => {
       '|ip -j -d link show',
       '|ip link add kts0 type bridge',
       '|ip link set kts0 up',
-      '|ip addr replace 10.42.1.1/24 dev kts0',
       '|sysctl -q -w net.ipv4.ip_forward=1',
       '|ip route replace 10.42.0.0/16 dev kts0 proto 242',
       '|ip route replace 10.43.0.0/16 dev kts0 proto 242',
+      '|ip addr replace 10.42.1.1/24 dev kts0',
     ]);
     await assert.rejects(
       setupNodeNetwork({ podCIDR: '10.50.1.0/24', run: k.run }),

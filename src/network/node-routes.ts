@@ -58,22 +58,21 @@ export interface NodeNetworkState {
   bridgeRoutes: string[];
 }
 
+/** What the podCIDR-independent part of the node's network needs. */
+export type NodeBridgeOptions = Omit<NodeNetworkOptions, 'podCIDR'>;
+
 /**
- * Prepares the node: bridge up with the gateway address, IP forwarding on, cluster and
- * service CIDRs routed to the bridge, masquerade for traffic leaving the cluster.
- * Idempotent: run it on every start.
+ * The part of the node's network that does not depend on its podCIDR: the bridge up, IP
+ * forwarding on, the cluster and service CIDRs routed whole to the bridge, masquerade for
+ * traffic leaving the cluster. A kubelet runs it as it starts, before node-ipam has given
+ * the node a podCIDR, so that only the bridge's address is left for then. Idempotent.
  */
-export async function setupNodeNetwork(opts: NodeNetworkOptions): Promise<NodeNetworkState> {
+export async function prepareNodeBridge(opts: NodeBridgeOptions): Promise<Omit<NodeNetworkState, 'gateway'>> {
   const run = opts.run ?? execCommand;
   const io = { netns: opts.netns, run };
   const bridge = opts.bridgeName ?? DEFAULT_BRIDGE_NAME;
   const cluster = canonicalCidr(opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDR);
   const service = canonicalCidr(opts.serviceCIDR ?? DEFAULT_SERVICE_CIDR);
-  const podCIDR = canonicalCidr(opts.podCIDR);
-  if (!cidrContains(cluster, gatewayAddress(podCIDR))) {
-    throw new Error(`podCIDR ${podCIDR} is not inside the cluster CIDR ${cluster}`);
-  }
-
   const existing = (await listLinks(io)).find((l) => l.name === bridge);
   if (existing !== undefined && existing.kind !== 'bridge') {
     throw new Error(`${bridge} exists and is not a bridge (kind ${existing.kind ?? 'none'})`);
@@ -81,15 +80,42 @@ export async function setupNodeNetwork(opts: NodeNetworkOptions): Promise<NodeNe
   if (existing === undefined) await ip(['link', 'add', bridge, 'type', 'bridge'], io);
   if (opts.mtu !== undefined) await ip(['link', 'set', bridge, 'mtu', String(opts.mtu)], io);
   await ip(['link', 'set', bridge, 'up'], io);
-  const gateway = gatewayAddress(podCIDR);
-  await ip(['addr', 'replace', `${gateway}/${parseCidr(podCIDR).prefix}`, 'dev', bridge], io);
   await mustRun(run, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], { netns: opts.netns });
-
   for (const dst of [cluster, service]) {
     await ip(['route', 'replace', dst, 'dev', bridge, 'proto', KTS_ROUTE_PROTOCOL], io);
   }
   if (opts.masquerade !== false) await ensurePodNetworkRules(new HostIptables(opts.netns, run), cluster);
+  return { bridge, bridgeRoutes: [cluster, service] };
+}
+
+/** Gives the (prepared) bridge the podCIDR's gateway address: the pods' default route. */
+export async function assignBridgeAddress(opts: NodeNetworkOptions): Promise<NodeNetworkState> {
+  const bridge = opts.bridgeName ?? DEFAULT_BRIDGE_NAME;
+  const cluster = canonicalCidr(opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDR);
+  const service = canonicalCidr(opts.serviceCIDR ?? DEFAULT_SERVICE_CIDR);
+  const podCIDR = canonicalCidr(opts.podCIDR);
+  const gateway = gatewayAddress(podCIDR);
+  if (!cidrContains(cluster, gateway)) {
+    throw new Error(`podCIDR ${podCIDR} is not inside the cluster CIDR ${cluster}`);
+  }
+  const io = { netns: opts.netns, run: opts.run ?? execCommand };
+  await ip(['addr', 'replace', `${gateway}/${parseCidr(podCIDR).prefix}`, 'dev', bridge], io);
   return { bridge, gateway, bridgeRoutes: [cluster, service] };
+}
+
+/**
+ * Prepares the node: the bridge (see prepareNodeBridge), then its gateway address.
+ * Idempotent: run it on every start.
+ */
+export async function setupNodeNetwork(opts: NodeNetworkOptions): Promise<NodeNetworkState> {
+  // A podCIDR outside the cluster is refused before anything is changed.
+  const cluster = canonicalCidr(opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDR);
+  const podCIDR = canonicalCidr(opts.podCIDR);
+  if (!cidrContains(cluster, gatewayAddress(podCIDR))) {
+    throw new Error(`podCIDR ${podCIDR} is not inside the cluster CIDR ${cluster}`);
+  }
+  await prepareNodeBridge(opts);
+  return assignBridgeAddress(opts);
 }
 
 /** One host-gw route: a node's podCIDR via its address. */
