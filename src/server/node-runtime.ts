@@ -5,25 +5,7 @@
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../client/log.js';
-import type {
-  AuthConfig,
-  Container,
-  ContainerConfig,
-  ContainerFilter,
-  ContainerRuntime,
-  ContainerStats,
-  ContainerStatus,
-  ExecSession,
-  ExecSyncResult,
-  Image,
-  PodSandbox,
-  PodSandboxConfig,
-  PodSandboxFilter,
-  PodSandboxStatus,
-  PortForwarder,
-  RuntimeVersion,
-  StreamOptions,
-} from '../kubelet/runtime/runtime.js';
+import type { ContainerRuntime } from '../kubelet/runtime/runtime.js';
 import { traceStartup } from './startup-trace.js';
 
 /** The runtimes a kts node can use. */
@@ -81,7 +63,7 @@ export function runtimeProblem(kind: RuntimeKind): string | undefined {
  * Opens the node's runtime under `dataDir`. The cri kind starts containerd and resolves as
  * soon as it answers; kts's built-in images (and archives queued by `kts image import`)
  * are imported meanwhile, behind `imagesReady`, and the runtime's image and sandbox calls
- * wait for them (see ImagesGate).
+ * wait for them (see gateImages).
  */
 export async function openNodeRuntime(kind: RuntimeKind, dataDir: string, log: Logger): Promise<NodeRuntime> {
   // Each kind's code is loaded only by the nodes that use it (an agent's RSS counts).
@@ -126,7 +108,7 @@ export async function openNodeRuntime(kind: RuntimeKind, dataDir: string, log: L
     await daemon.stop();
     throw e;
   }
-  const runtime = new ImagesGate(cri, imagesReady);
+  const runtime = gateImages(cri, imagesReady);
   return {
     kind,
     runtime,
@@ -140,96 +122,32 @@ export async function openNodeRuntime(kind: RuntimeKind, dataDir: string, log: L
   };
 }
 
+/** The runtime calls that wait for the built-in images: image calls and new sandboxes. */
+const IMAGE_GATED = new Set<string>([
+  'runPodSandbox',
+  'pullImage',
+  'imageStatus',
+  'listImages',
+  'removeImage',
+]);
+
 /**
  * A cri runtime whose image calls and new sandboxes wait until the built-in images are
  * imported. The node registers and turns Ready while containerd unpacks them (half a
  * second or more on a fresh data dir); a pod that arrives meanwhile waits here as it would
  * for an image pull, instead of the kubelet trying to pull kts's local images from a
- * registry. Everything else goes straight through.
+ * registry. Every other call goes straight through.
  */
-class ImagesGate implements ContainerRuntime {
-  readonly type: string;
-
-  constructor(
-    private readonly inner: ContainerRuntime,
-    private readonly imagesReady: Promise<void>,
-  ) {
-    this.type = inner.type;
-  }
-
-  version(): Promise<RuntimeVersion> {
-    return this.inner.version();
-  }
-  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
-    await this.imagesReady;
-    return this.inner.runPodSandbox(config);
-  }
-  stopPodSandbox(id: string): Promise<void> {
-    return this.inner.stopPodSandbox(id);
-  }
-  removePodSandbox(id: string): Promise<void> {
-    return this.inner.removePodSandbox(id);
-  }
-  podSandboxStatus(id: string): Promise<PodSandboxStatus> {
-    return this.inner.podSandboxStatus(id);
-  }
-  listPodSandbox(filter?: PodSandboxFilter): Promise<PodSandbox[]> {
-    return this.inner.listPodSandbox(filter);
-  }
-  createContainer(
-    podSandboxId: string,
-    config: ContainerConfig,
-    sandboxConfig: PodSandboxConfig,
-  ): Promise<string> {
-    return this.inner.createContainer(podSandboxId, config, sandboxConfig);
-  }
-  startContainer(id: string): Promise<void> {
-    return this.inner.startContainer(id);
-  }
-  stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    return this.inner.stopContainer(id, timeoutSeconds);
-  }
-  removeContainer(id: string): Promise<void> {
-    return this.inner.removeContainer(id);
-  }
-  containerStatus(id: string): Promise<ContainerStatus> {
-    return this.inner.containerStatus(id);
-  }
-  listContainers(filter?: ContainerFilter): Promise<Container[]> {
-    return this.inner.listContainers(filter);
-  }
-  execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
-    return this.inner.execSync(id, cmd, timeoutSeconds);
-  }
-  exec(id: string, cmd: string[], options: StreamOptions): Promise<ExecSession> {
-    return this.inner.exec(id, cmd, options);
-  }
-  attach(id: string, options: StreamOptions): Promise<ExecSession> {
-    return this.inner.attach(id, options);
-  }
-  portForward(podSandboxId: string): Promise<PortForwarder> {
-    return this.inner.portForward(podSandboxId);
-  }
-  containerStats(id: string): Promise<ContainerStats> {
-    return this.inner.containerStats(id);
-  }
-  async pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {
-    await this.imagesReady;
-    return this.inner.pullImage(image, auth, sandboxConfig);
-  }
-  async imageStatus(image: string): Promise<Image | null> {
-    await this.imagesReady;
-    return this.inner.imageStatus(image);
-  }
-  async listImages(): Promise<Image[]> {
-    await this.imagesReady;
-    return this.inner.listImages();
-  }
-  async removeImage(image: string): Promise<void> {
-    await this.imagesReady;
-    return this.inner.removeImage(image);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
+function gateImages(inner: ContainerRuntime, imagesReady: Promise<void>): ContainerRuntime {
+  return new Proxy(inner, {
+    get: (target, prop) => {
+      const v: unknown = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      if (typeof prop !== 'string' || !IMAGE_GATED.has(prop)) return v.bind(target);
+      return async (...args: unknown[]): Promise<unknown> => {
+        await imagesReady;
+        return v.apply(target, args);
+      };
+    },
+  });
 }
