@@ -5,6 +5,27 @@
 // into the source, the unit cel-go's error columns count in.
 import type { Issue } from './ast.js';
 
+/** Words CEL's grammar reserves for the future: never identifiers. */
+export const RESERVED_WORDS: ReadonlySet<string> = new Set([
+  'as',
+  'break',
+  'const',
+  'continue',
+  'else',
+  'for',
+  'function',
+  'if',
+  'import',
+  'let',
+  'loop',
+  'package',
+  'namespace',
+  'return',
+  'var',
+  'void',
+  'while',
+]);
+
 /** One token. */
 export interface Token {
   t: 'int' | 'uint' | 'double' | 'string' | 'bytes' | 'ident' | 'op' | 'eof';

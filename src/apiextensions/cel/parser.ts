@@ -5,27 +5,7 @@
 // Syntax errors use cel-go's (ANTLR's) wording where it is predictable; the first one stops
 // the parse.
 import { CompileError, type Expr, type Issue, type MacroName, type MapEntry } from './ast.js';
-import { type Token, tokenize } from './lexer.js';
-
-const RESERVED = new Set([
-  'as',
-  'break',
-  'const',
-  'continue',
-  'else',
-  'for',
-  'function',
-  'if',
-  'import',
-  'let',
-  'loop',
-  'package',
-  'namespace',
-  'return',
-  'var',
-  'void',
-  'while',
-]);
+import { RESERVED_WORDS, type Token, tokenize } from './lexer.js';
 
 const PRIMARY_EXPECTED =
   "{'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}";
@@ -231,7 +211,7 @@ class Parser {
   }
 
   private checkReserved(t: Token): void {
-    if (RESERVED.has(t.text)) this.fail(t, `reserved identifier: ${t.text}`);
+    if (RESERVED_WORDS.has(t.text)) this.fail(t, `reserved identifier: ${t.text}`);
   }
 
   private args(close: string): Expr[] {

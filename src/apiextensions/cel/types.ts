@@ -7,6 +7,7 @@
 // root of a resource and of every embedded resource also has apiVersion, kind and
 // metadata.{name,generateName}.
 import type { JSONSchemaProps } from '../../api/generated/types/apiextensions-v1.js';
+import { RESERVED_WORDS } from './lexer.js';
 
 /** A schema node as far as CEL cares (the JSONSchemaProps the rules were written against). */
 export type Schema = JSONSchemaProps;
@@ -80,29 +81,7 @@ export function formatType(t: CelType): string {
 }
 
 // The identifiers CEL's lexer reserves: a property with such a name is `__name__` in CEL.
-const CEL_RESERVED = new Set([
-  'true',
-  'false',
-  'null',
-  'in',
-  'as',
-  'break',
-  'const',
-  'continue',
-  'else',
-  'for',
-  'function',
-  'if',
-  'import',
-  'let',
-  'loop',
-  'package',
-  'namespace',
-  'return',
-  'var',
-  'void',
-  'while',
-]);
+const CEL_RESERVED = new Set(['true', 'false', 'null', 'in', ...RESERVED_WORDS]);
 
 /** Upstream's cel.Escape: the CEL field name of a property, or undefined when it has none. */
 export function escapeName(name: string): string | undefined {
